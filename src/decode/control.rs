@@ -1,0 +1,141 @@
+//! Control messages: NLMSG_NOOP, NLMSG_ERROR (ACKs and errors, with the echoed request and the
+//! extended-ACK TLVs), NLMSG_DONE (end of dump, possibly with an error) and NLMSG_OVERRUN.
+
+use std::borrow::Cow;
+
+use super::{Decoder, Message};
+use crate::capture::Frame;
+use crate::netlink::attr::align;
+use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, read_uint};
+use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs};
+use crate::tree::{Node, Problem, Value};
+
+/// NLM_F_CAPPED on an NLMSG_ERROR: only the request's header is echoed.
+const NLM_F_CAPPED: u16 = 0x100;
+/// NLM_F_ACK_TLVS: extended-ACK attributes follow.
+const NLM_F_ACK_TLVS: u16 = 0x200;
+/// The spec holding the extended-ACK attribute set.
+const EXT_ACK_SPEC: &str = "netlink-ext-ack";
+/// Echoed requests are decoded; an echo inside an echo is not followed further.
+const MAX_ECHO_DEPTH: usize = 1;
+
+fn errno_node(body: &[u8], base: usize, msg: &Message) -> Option<(Node, i32)> {
+    let bytes = body.get(..4)?;
+    let e = read_uint(bytes, 0..4, msg.endian) as u32 as i32;
+    Some((Node::new("error", "s32", Value::Errno(e), base, 4), e))
+}
+
+fn ext_ack(decoder: &Decoder, msg: &Message, data: &[u8], base: usize) -> Vec<Node> {
+    if data.is_empty() {
+        return Vec::new();
+    }
+    let nodes = match decoder.registry.genl_family(EXT_ACK_SPEC) {
+        Some(family) => {
+            let set = family.sets.iter().position(|s| s.name == "extack-attrs");
+            decode_attrs(Ctx { family, host: msg.endian }, set, data, base, 0)
+        }
+        None => decode_generic_attrs(data, base, msg.endian, 0),
+    };
+    vec![Node::new("extended ack", "attributes", Value::None, base, data.len()).with_children(nodes)]
+}
+
+pub(super) fn decode(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &[u8], base: usize, depth: usize) {
+    let hdr = msg.header.expect("control messages have a header");
+    let name = match hdr.ty {
+        header::NLMSG_NOOP => "NLMSG_NOOP",
+        header::NLMSG_ERROR => "NLMSG_ERROR",
+        header::NLMSG_DONE => "NLMSG_DONE",
+        header::NLMSG_OVERRUN => "NLMSG_OVERRUN",
+        _ => {
+            msg.type_name = Some(Cow::Owned(format!("reserved control type {}", hdr.ty)));
+            msg.unknown = true;
+            if !body.is_empty() {
+                msg.body = vec![Node::problem_bytes("payload", body, base, Problem::Unknown)];
+            }
+            return;
+        }
+    };
+    msg.type_name = Some(Cow::Borrowed(name));
+    match hdr.ty {
+        header::NLMSG_ERROR => decode_error(decoder, frame, msg, body, base, depth),
+        header::NLMSG_DONE => {
+            msg.op_kind = OpKind::Ack;
+            if let Some((node, e)) = errno_node(body, base, msg) {
+                msg.body.push(node);
+                msg.error = Some(e);
+                if hdr.flags & NLM_F_ACK_TLVS != 0 {
+                    let tlvs = ext_ack(decoder, msg, &body[4..], base + 4);
+                    msg.body.extend(tlvs);
+                } else if body.len() > 4 {
+                    // Families put their own data after the status (nf_tables, audit): keep it.
+                    msg.body.push(Node::problem_bytes("payload", &body[4..], base + 4, Problem::Unknown));
+                }
+            } else if !body.is_empty() {
+                msg.body.push(Node::problem_bytes("payload", body, base, Problem::Unknown));
+            }
+        }
+        _ => {
+            if !body.is_empty() {
+                msg.body.push(Node::problem_bytes("payload", body, base, Problem::Unknown));
+            }
+        }
+    }
+}
+
+fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &[u8], base: usize, depth: usize) {
+    let hdr = msg.header.expect("header");
+    msg.op_kind = OpKind::Ack;
+    let Some((node, e)) = errno_node(body, base, msg) else {
+        msg.body.push(Node::problem_bytes(
+            "nlmsgerr",
+            body,
+            base,
+            Problem::Truncated(format!("{} bytes of a struct nlmsgerr (at least 20)", body.len())),
+        ));
+        return;
+    };
+    msg.body.push(node);
+    msg.error = Some(e);
+    let echoed = &body[4..];
+    let echo_base = base + 4;
+    let Some(req) = NlMsgHdr::parse(echoed, msg.endian) else {
+        msg.body.push(Node::problem_bytes(
+            "request",
+            echoed,
+            echo_base,
+            Problem::Truncated(format!("{} bytes of the echoed 16-byte request header", echoed.len())),
+        ));
+        return;
+    };
+    let capped = hdr.flags & NLM_F_CAPPED != 0;
+    let req_len = req.len as usize;
+    let echo_len = if capped { NLMSG_HDRLEN } else { req_len.clamp(NLMSG_HDRLEN, echoed.len()) };
+    let echo_bytes = &echoed[..echo_len];
+    let mut request = if depth < MAX_ECHO_DEPTH {
+        let inner = decoder.decode_message(frame, msg.protocol, msg.endian, req, echo_bytes, echo_base, depth + 1);
+        let mut children: Vec<Node> = inner.header_node.into_iter().collect();
+        children.extend(inner.body);
+        let value = Value::Enum { raw: u64::from(req.ty), name: inner.type_name };
+        Node::new("request", if capped { "echoed header" } else { "echoed request" }, value, echo_base, echo_len)
+            .with_children(children)
+    } else {
+        Node::new("request", "echoed request", Value::Bytes(echo_bytes.to_vec()), echo_base, echo_len)
+    };
+    if !capped && req_len > echoed.len() {
+        request.problem = Some(Problem::Truncated(format!(
+            "echoed nlmsg_len {req_len}, {} bytes present",
+            echoed.len()
+        )));
+    }
+    msg.body.push(request);
+    let tlv_start = if capped { NLMSG_HDRLEN } else { align(req_len).max(NLMSG_HDRLEN) };
+    if tlv_start < echoed.len() {
+        let rest = &echoed[tlv_start..];
+        if hdr.flags & NLM_F_ACK_TLVS != 0 {
+            let tlvs = ext_ack(decoder, msg, rest, echo_base + tlv_start);
+            msg.body.extend(tlvs);
+        } else {
+            msg.body.push(Node::problem_bytes("trailing bytes", rest, echo_base + tlv_start, Problem::Unknown));
+        }
+    }
+}

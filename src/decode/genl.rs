@@ -1,0 +1,115 @@
+//! Generic netlink: the `genlmsghdr` (command, version), the family behind the dynamic id, and
+//! the family's attributes.
+//!
+//! Ids are assigned at run time. The control family is always 0x10 (`nlctrl`); other ids are
+//! learned from nlctrl's NEWFAMILY/DELFAMILY messages as they pass, or given by the user.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::{Message, decode_body};
+use crate::netlink::attr;
+use crate::netlink::header::{OpKind, read_uint};
+use crate::spec::decode::{Ctx, decode_generic_attrs};
+use crate::tree::{Node, Problem, Value};
+
+pub const GENL_ID_CTRL: u16 = 0x10;
+const GENL_HDRLEN: usize = 4;
+const CTRL_CMD_NEWFAMILY: u8 = 1;
+const CTRL_CMD_DELFAMILY: u8 = 2;
+const CTRL_ATTR_FAMILY_ID: u16 = 1;
+const CTRL_ATTR_FAMILY_NAME: u16 = 2;
+
+/// Family id to name.
+#[derive(Debug, Default)]
+pub struct GenlFamilies {
+    names: HashMap<u16, String>,
+}
+
+impl GenlFamilies {
+    pub fn insert(&mut self, id: u16, name: &str) {
+        self.names.insert(id, name.to_string());
+    }
+
+    fn name(&self, id: u16) -> Option<&str> {
+        if id == GENL_ID_CTRL {
+            return Some("nlctrl");
+        }
+        self.names.get(&id).map(String::as_str)
+    }
+
+    /// Learns from an nlctrl NEWFAMILY (id registered or reported) or DELFAMILY (id gone).
+    fn learn(&mut self, cmd: u8, attrs: &[u8], endian: nom::number::Endianness) {
+        if cmd != CTRL_CMD_NEWFAMILY && cmd != CTRL_CMD_DELFAMILY {
+            return;
+        }
+        let mut id = None;
+        let mut name = None;
+        for a in attr::attrs(attrs, endian).flatten() {
+            match (a.ty, a.payload.len()) {
+                (CTRL_ATTR_FAMILY_ID, 2) => id = Some(read_uint(a.payload, 0..2, endian) as u16),
+                (CTRL_ATTR_FAMILY_NAME, _) => {
+                    let end = a.payload.iter().position(|&b| b == 0).unwrap_or(a.payload.len());
+                    name = Some(String::from_utf8_lossy(&a.payload[..end]).into_owned());
+                }
+                _ => {}
+            }
+        }
+        if let (Some(id), Some(name)) = (id, name) {
+            if cmd == CTRL_CMD_NEWFAMILY {
+                self.names.insert(id, name);
+            } else {
+                self.names.remove(&id);
+            }
+        }
+    }
+}
+
+pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8], base: usize) {
+    let hdr = msg.header.expect("header");
+    if body.len() < GENL_HDRLEN {
+        msg.unknown = true;
+        msg.body.push(Node::problem_bytes(
+            "genlmsghdr",
+            body,
+            base,
+            Problem::Truncated(format!("{} bytes of the 4-byte generic netlink header", body.len())),
+        ));
+        return;
+    }
+    let cmd = body[0];
+    let attrs = &body[GENL_HDRLEN..];
+    let attrs_base = base + GENL_HDRLEN;
+    if hdr.ty == GENL_ID_CTRL {
+        decoder.genl.learn(cmd, attrs, msg.endian);
+    }
+    let family_name = decoder.genl.name(hdr.ty).map(str::to_string);
+    let spec = family_name.as_deref().and_then(|n| decoder.registry.genl_family(n));
+    let op = spec.and_then(|f| f.op(u16::from(cmd)));
+    let cmd_value = Value::Enum { raw: u64::from(cmd), name: op.map(|o| Cow::Borrowed(o.name)) };
+    let genl_header = Node::new("genlmsghdr", "struct genlmsghdr", Value::None, base, GENL_HDRLEN).with_children(vec![
+        Node::new("cmd", "u8", cmd_value, base, 1),
+        Node::new("version", "u8", Value::Unsigned(u64::from(body[1])), base + 1, 1),
+        Node::new("reserved", "u16", Value::Unsigned(read_uint(body, 2..4, msg.endian)), base + 2, 2),
+    ]);
+    msg.body.push(genl_header);
+    match (spec, op) {
+        (Some(family), Some(op)) => {
+            msg.type_name = Some(Cow::Borrowed(op.name));
+            msg.op_kind = op.kind;
+            msg.body.extend(decode_body(Ctx { family, host: msg.endian }, op.fixed_header, op.set, attrs, attrs_base));
+        }
+        _ => {
+            msg.unknown = true;
+            msg.op_kind = OpKind::Other;
+            msg.type_name = Some(Cow::Owned(match &family_name {
+                Some(_) => format!("cmd {cmd}"),
+                None => format!("genl family 0x{:x} (unresolved) cmd {cmd}", hdr.ty),
+            }));
+            if !attrs.is_empty() {
+                msg.body.extend(decode_generic_attrs(attrs, attrs_base, msg.endian, 0));
+            }
+        }
+    }
+    msg.genl_family = family_name;
+}

@@ -1,0 +1,289 @@
+//! Turns a [`Frame`] into the netlink [`Message`]s it holds, each with its decoded tree.
+//!
+//! The frame's bytes are split on `nlmsghdr` boundaries (several messages per frame are normal:
+//! dumps pack up to hundreds), the host byte order is guessed per frame, and each message body is
+//! decoded by its family: control messages and a few text families by hand, everything else by
+//! the spec engine. Nothing here prints.
+
+mod control;
+mod endian;
+mod genl;
+mod uevent;
+
+use std::borrow::Cow;
+
+use nom::number::Endianness;
+
+pub use endian::guess_endianness;
+
+use crate::capture::{Direction, Frame, Timestamp};
+use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
+use crate::netlink::protocol::{self, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT};
+use crate::spec::Registry;
+use crate::spec::decode::{Ctx, decode_attrs, decode_struct};
+use crate::tree::{Node, Problem, Value};
+
+/// One decoded netlink message.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub frame: u64,
+    /// Position of the message within its frame, from 0.
+    pub index: usize,
+    pub time: Timestamp,
+    pub protocol: u16,
+    /// `None` for payloads without a netlink header (kobject uevents).
+    pub header: Option<NlMsgHdr>,
+    pub endian: Endianness,
+    pub direction: Direction,
+    /// The generic netlink family name, for generic messages whose family is known.
+    pub genl_family: Option<String>,
+    /// The message type name (`RTM_NEWLINK`, `NLMSG_ERROR`, `CTRL_CMD_NEWFAMILY`).
+    pub type_name: Option<Cow<'static, str>>,
+    /// What the flags mean for this type.
+    pub op_kind: OpKind,
+    /// Offset of the message within the frame.
+    pub offset: usize,
+    /// Bytes of the message within the frame (up to `nlmsg_len`, or what the frame holds).
+    pub length: usize,
+    /// The `nlmsghdr` node.
+    pub header_node: Option<Node>,
+    /// Family header and attributes.
+    pub body: Vec<Node>,
+    /// No dissector knows this message type.
+    pub unknown: bool,
+    /// Set on NLMSG_ERROR and NLMSG_DONE: the error code (0 for an ACK).
+    pub error: Option<i32>,
+}
+
+impl Message {
+    pub fn protocol_name(&self) -> Option<&'static str> {
+        protocol::name(self.protocol)
+    }
+
+    /// The `family` key of the JSON output: the protocol name in lower case.
+    pub fn family_key(&self) -> String {
+        match self.protocol_name() {
+            Some(n) => n.to_ascii_lowercase(),
+            None => format!("netlink-{}", self.protocol),
+        }
+    }
+
+    pub fn flag_names(&self) -> Vec<String> {
+        self.header.map(|h| header::flag_names(h.flags, self.op_kind)).unwrap_or_default()
+    }
+
+    /// True if any node of this message is malformed or truncated.
+    pub fn has_error_nodes(&self) -> bool {
+        let bad = |p: &Problem| !matches!(p, Problem::Unknown);
+        self.header_node.iter().chain(&self.body).any(|n| n.any_problem(&bad))
+    }
+
+    /// True if any node of this message is unknown.
+    pub fn has_unknown_nodes(&self) -> bool {
+        let unknown = |p: &Problem| matches!(p, Problem::Unknown);
+        self.unknown || self.body.iter().any(|n| n.any_problem(&unknown))
+    }
+}
+
+/// A frame's messages, or why it has none.
+#[derive(Debug, Clone)]
+pub struct DecodedFrame {
+    pub messages: Vec<Message>,
+    /// Set when the frame could not be split into messages at all (not netlink, or bytes that are
+    /// not a netlink header); the node covers the bytes concerned.
+    pub problem: Option<Node>,
+}
+
+/// Decodes frames with a set of specs.
+pub struct Decoder<'r> {
+    pub registry: &'r Registry,
+    genl: genl::GenlFamilies,
+}
+
+impl<'r> Decoder<'r> {
+    pub fn new(registry: &'r Registry) -> Self {
+        Decoder { registry, genl: genl::GenlFamilies::default() }
+    }
+
+    /// Names a generic netlink family id by hand (`--genl-family NAME=ID`).
+    pub fn set_genl_family(&mut self, id: u16, name: &str) {
+        self.genl.insert(id, name);
+    }
+
+    pub fn decode_frame(&mut self, frame: &Frame) -> DecodedFrame {
+        let Some(protocol) = frame.protocol() else {
+            let why = match &frame.link {
+                crate::capture::Link::NotNetlink(why) => why.clone(),
+                crate::capture::Link::Netlink { .. } => unreachable!(),
+            };
+            let node = Node::problem_bytes("frame", &frame.data, 0, Problem::Malformed(why));
+            return DecodedFrame { messages: Vec::new(), problem: Some(node) };
+        };
+        let payload = frame.payload();
+        let base = frame.payload_offset();
+        let cut = frame.original_len > frame.data.len();
+        if protocol == NETLINK_KOBJECT_UEVENT {
+            let msg = uevent::decode(frame, payload, base);
+            return DecodedFrame { messages: vec![msg], problem: None };
+        }
+        let endian = guess_endianness(payload);
+        let mut messages = Vec::new();
+        let mut pos = 0;
+        while pos < payload.len() {
+            let rest = &payload[pos..];
+            let Some(hdr) = NlMsgHdr::parse(rest, endian) else {
+                let why = if cut {
+                    format!("{} bytes left, the capture cut the frame short", rest.len())
+                } else {
+                    format!("{} stray bytes after the last message (a netlink header has 16)", rest.len())
+                };
+                return DecodedFrame {
+                    messages,
+                    problem: Some(Node::problem_bytes("trailing bytes", rest, base + pos, Problem::Truncated(why))),
+                };
+            };
+            let len = hdr.len as usize;
+            if len < NLMSG_HDRLEN {
+                let node = Node::problem_bytes(
+                    "netlink message",
+                    rest,
+                    base + pos,
+                    Problem::Malformed(format!("nlmsg_len {len} is less than the 16-byte header")),
+                );
+                return DecodedFrame { messages, problem: Some(node) };
+            }
+            let (msg_bytes, truncated) = if len > rest.len() { (rest, true) } else { (&rest[..len], false) };
+            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0);
+            msg.index = messages.len();
+            if truncated {
+                let why = if cut {
+                    format!("nlmsg_len {len}, but the capture kept only {} bytes of it", rest.len())
+                } else {
+                    format!("nlmsg_len {len} runs past the end of the frame ({} bytes left)", rest.len())
+                };
+                if let Some(h) = msg.header_node.as_mut() {
+                    h.problem = Some(Problem::Truncated(why));
+                }
+            }
+            messages.push(msg);
+            if truncated {
+                break;
+            }
+            pos += crate::netlink::attr::align(len).min(rest.len());
+        }
+        DecodedFrame { messages, problem: None }
+    }
+
+    /// Decodes one message whose bytes (header included) are `data`, at frame offset `base`.
+    /// `depth` counts how deep inside echoed requests this is.
+    #[allow(clippy::too_many_arguments)]
+    fn decode_message(
+        &mut self,
+        frame: &Frame,
+        protocol: u16,
+        endian: Endianness,
+        hdr: NlMsgHdr,
+        data: &[u8],
+        base: usize,
+        depth: usize,
+    ) -> Message {
+        let direction = match frame.direction {
+            Direction::Unknown => guess_direction(&hdr),
+            known => known,
+        };
+        let mut msg = Message {
+            frame: frame.number,
+            index: 0,
+            time: frame.timestamp,
+            protocol,
+            header: Some(hdr),
+            endian,
+            direction,
+            genl_family: None,
+            type_name: None,
+            op_kind: OpKind::Other,
+            offset: base,
+            length: data.len(),
+            header_node: None,
+            body: Vec::new(),
+            unknown: false,
+            error: None,
+        };
+        let body = &data[NLMSG_HDRLEN.min(data.len())..];
+        let body_base = base + NLMSG_HDRLEN;
+        if hdr.ty < header::NLMSG_MIN_TYPE {
+            control::decode(self, frame, &mut msg, body, body_base, depth);
+        } else if protocol == NETLINK_GENERIC {
+            genl::decode(self, &mut msg, body, body_base);
+        } else if let Some((family, op)) = self.registry.raw_op(protocol, hdr.ty) {
+            msg.type_name = Some(Cow::Borrowed(op.name));
+            msg.op_kind = op.kind;
+            msg.body = decode_body(Ctx { family, host: endian }, op.fixed_header, op.set, body, body_base);
+        } else {
+            msg.unknown = true;
+            if !body.is_empty() {
+                msg.body = vec![Node::problem_bytes("payload", body, body_base, Problem::Unknown)];
+            }
+        }
+        msg.header_node = Some(header_node(&hdr, &msg, base));
+        msg
+    }
+}
+
+/// A fixed header followed by attributes, as a spec operation describes the body.
+pub(crate) fn decode_body(
+    ctx: Ctx,
+    fixed_header: Option<usize>,
+    set: Option<usize>,
+    body: &[u8],
+    base: usize,
+) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    let mut used = 0;
+    if let Some(h) = fixed_header {
+        let def = &ctx.family.structs[h];
+        let node = decode_struct(ctx, h, Cow::Borrowed(def.name), body, base, 0);
+        used = node.length;
+        let short = used < def.size;
+        let mut node = node;
+        if short && !body.is_empty() {
+            node.problem = Some(Problem::Truncated(format!("{} needs {} bytes, the message has {}", def.name, def.size, body.len())));
+        } else if short {
+            node.problem = Some(Problem::Truncated(format!("{} missing", def.name)));
+        }
+        nodes.push(node);
+    }
+    let rest = &body[used.min(body.len())..];
+    if !rest.is_empty() {
+        nodes.extend(decode_attrs(ctx, set, rest, base + used, 0));
+    }
+    nodes
+}
+
+/// The direction a message most likely went, from its header alone.
+pub fn guess_direction(hdr: &NlMsgHdr) -> Direction {
+    if hdr.flags & header::NLM_F_REQUEST != 0 { Direction::ToKernel } else { Direction::ToUser }
+}
+
+fn header_node(hdr: &NlMsgHdr, msg: &Message, base: usize) -> Node {
+    let at = |r: std::ops::Range<usize>| (base + r.start, r.len());
+    let (o_len, l_len) = at(field::LEN);
+    let (o_ty, l_ty) = at(field::TYPE);
+    let (o_fl, l_fl) = at(field::FLAGS);
+    let (o_seq, l_seq) = at(field::SEQ);
+    let (o_pid, l_pid) = at(field::PID);
+    let flags = msg.flag_names();
+    let type_value = Value::Enum { raw: u64::from(hdr.ty), name: msg.type_name.clone() };
+    let flag_value = Value::Flags {
+        raw: u64::from(hdr.flags),
+        names: flags.iter().filter(|f| !f.starts_with("0x")).cloned().map(Cow::Owned).collect(),
+        unknown_bits: flags.iter().find_map(|f| u64::from_str_radix(f.strip_prefix("0x")?, 16).ok()).unwrap_or(0),
+    };
+    Node::new("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN).with_children(vec![
+        Node::new("nlmsg_len", "u32", Value::Unsigned(u64::from(hdr.len)), o_len, l_len),
+        Node::new("nlmsg_type", "u16", type_value, o_ty, l_ty),
+        Node::new("nlmsg_flags", "u16", flag_value, o_fl, l_fl),
+        Node::new("nlmsg_seq", "u32", Value::Unsigned(u64::from(hdr.seq)), o_seq, l_seq),
+        Node::new("nlmsg_pid", "u32", Value::Unsigned(u64::from(hdr.pid)), o_pid, l_pid),
+    ])
+}

@@ -1,0 +1,14 @@
+//! nlscope: a netlink traffic debugger and protocol analyzer.
+//!
+//! Data flows one way: a capture source yields [`capture::Frame`]s, [`decode`] turns each into
+//! messages with a [`tree`] of nodes (driven by the specs in `dissectors/`), and renderers in
+//! [`render`] print them. Decoders never print; renderers never parse.
+
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod decode;
+pub mod netlink;
+pub mod render;
+pub mod spec;
+pub mod tree;

@@ -1,0 +1,180 @@
+//! The netlink message header (`struct nlmsghdr`) and its flags, named in their context.
+
+use std::ops::Range;
+
+use nom::number::Endianness;
+
+/// Length of `struct nlmsghdr`.
+pub const NLMSG_HDRLEN: usize = 16;
+
+/// Field ranges within `struct nlmsghdr`.
+pub mod field {
+    use std::ops::Range;
+    pub const LEN: Range<usize> = 0..4;
+    pub const TYPE: Range<usize> = 4..6;
+    pub const FLAGS: Range<usize> = 6..8;
+    pub const SEQ: Range<usize> = 8..12;
+    pub const PID: Range<usize> = 12..16;
+}
+
+pub const NLMSG_NOOP: u16 = 1;
+pub const NLMSG_ERROR: u16 = 2;
+pub const NLMSG_DONE: u16 = 3;
+pub const NLMSG_OVERRUN: u16 = 4;
+/// Types below this are control messages.
+pub const NLMSG_MIN_TYPE: u16 = 0x10;
+
+pub const NLM_F_REQUEST: u16 = 0x01;
+pub const NLM_F_MULTI: u16 = 0x02;
+pub const NLM_F_ACK: u16 = 0x04;
+pub const NLM_F_DUMP_INTR: u16 = 0x10;
+pub const NLM_F_ROOT: u16 = 0x100;
+pub const NLM_F_MATCH: u16 = 0x200;
+
+/// Reads an integer of the given width at `r` (callers check bounds).
+pub fn read_uint(data: &[u8], r: Range<usize>, endian: Endianness) -> u64 {
+    let b = &data[r];
+    let mut v: u64 = 0;
+    match endian {
+        Endianness::Big => b.iter().for_each(|x| v = (v << 8) | u64::from(*x)),
+        _ => b.iter().rev().for_each(|x| v = (v << 8) | u64::from(*x)),
+    }
+    v
+}
+
+/// A decoded `struct nlmsghdr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NlMsgHdr {
+    pub len: u32,
+    pub ty: u16,
+    pub flags: u16,
+    pub seq: u32,
+    pub pid: u32,
+}
+
+impl NlMsgHdr {
+    /// Parses the header at the start of `data`, which must hold at least 16 bytes.
+    pub fn parse(data: &[u8], endian: Endianness) -> Option<NlMsgHdr> {
+        if data.len() < NLMSG_HDRLEN {
+            return None;
+        }
+        Some(NlMsgHdr {
+            len: read_uint(data, field::LEN, endian) as u32,
+            ty: read_uint(data, field::TYPE, endian) as u16,
+            flags: read_uint(data, field::FLAGS, endian) as u16,
+            seq: read_uint(data, field::SEQ, endian) as u32,
+            pid: read_uint(data, field::PID, endian) as u32,
+        })
+    }
+}
+
+/// What kind of operation a message type is, which gives the meaning of flag bits 8-11.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Get,
+    New,
+    Del,
+    /// NLMSG_ERROR (ACK): CAPPED, ACK_TLVS.
+    Ack,
+    Other,
+}
+
+impl OpKind {
+    /// Guesses the kind from an operation name such as `getlink`, `newroute`, `del-station`,
+    /// `ct-get`, `get-family`.
+    pub fn from_op_name(name: &str) -> OpKind {
+        let lower = name.to_ascii_lowercase();
+        let parts: Vec<&str> = lower.split(['-', '_']).collect();
+        let starts = |p: &str| parts.iter().any(|w| w.starts_with(p));
+        if starts("get") || starts("dump") || starts("list") {
+            OpKind::Get
+        } else if starts("new") || starts("add") || starts("create") {
+            OpKind::New
+        } else if starts("del") || starts("remove") || starts("destroy") {
+            OpKind::Del
+        } else {
+            OpKind::Other
+        }
+    }
+}
+
+const COMMON_FLAGS: &[(u16, &str)] = &[
+    (0x01, "REQUEST"),
+    (0x02, "MULTI"),
+    (0x04, "ACK"),
+    (0x08, "ECHO"),
+    (0x10, "DUMP_INTR"),
+    (0x20, "DUMP_FILTERED"),
+];
+const GET_FLAGS: &[(u16, &str)] = &[(0x100, "ROOT"), (0x200, "MATCH"), (0x400, "ATOMIC")];
+const NEW_FLAGS: &[(u16, &str)] = &[(0x100, "REPLACE"), (0x200, "EXCL"), (0x400, "CREATE"), (0x800, "APPEND")];
+const DEL_FLAGS: &[(u16, &str)] = &[(0x100, "NONREC"), (0x200, "BULK")];
+const ACK_FLAGS: &[(u16, &str)] = &[(0x100, "CAPPED"), (0x200, "ACK_TLVS")];
+
+/// The names of the set flags (`DUMP` for ROOT|MATCH on GET requests); bits without a name in this
+/// context come last as a hex number.
+pub fn flag_names(flags: u16, kind: OpKind) -> Vec<String> {
+    let context: &[(u16, &str)] = match kind {
+        OpKind::Get => GET_FLAGS,
+        OpKind::New => NEW_FLAGS,
+        OpKind::Del => DEL_FLAGS,
+        OpKind::Ack => ACK_FLAGS,
+        OpKind::Other => &[],
+    };
+    let mut names = Vec::new();
+    let mut left = flags;
+    for &(bit, name) in COMMON_FLAGS {
+        if flags & bit != 0 {
+            names.push(name.to_string());
+            left &= !bit;
+        }
+    }
+    if kind == OpKind::Get && flags & (NLM_F_ROOT | NLM_F_MATCH) == NLM_F_ROOT | NLM_F_MATCH {
+        names.push("DUMP".to_string());
+        left &= !(NLM_F_ROOT | NLM_F_MATCH);
+    }
+    for &(bit, name) in context {
+        if left & bit != 0 {
+            names.push(name.to_string());
+            left &= !bit;
+        }
+    }
+    if left != 0 {
+        names.push(format!("0x{left:x}"));
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_byte_orders() {
+        let le = [0x24, 0, 0, 0, 0x12, 0, 0x01, 0x03, 5, 0, 0, 0, 0x39, 0x30, 0, 0];
+        let h = NlMsgHdr::parse(&le, Endianness::Little).unwrap();
+        assert_eq!(h, NlMsgHdr { len: 36, ty: 18, flags: 0x301, seq: 5, pid: 12345 });
+        let be = [0, 0, 0, 0x24, 0, 0x12, 0x03, 0x01, 0, 0, 0, 5, 0, 0, 0x30, 0x39];
+        assert_eq!(NlMsgHdr::parse(&be, Endianness::Big).unwrap(), h);
+        assert_eq!(NlMsgHdr::parse(&le[..15], Endianness::Little), None);
+    }
+
+    #[test]
+    fn flags_in_context() {
+        assert_eq!(flag_names(0x301, OpKind::Get), ["REQUEST", "DUMP"]);
+        assert_eq!(flag_names(0x405, OpKind::Get), ["REQUEST", "ACK", "ATOMIC"]);
+        assert_eq!(flag_names(0x605, OpKind::New), ["REQUEST", "ACK", "EXCL", "CREATE"]);
+        assert_eq!(flag_names(0x100, OpKind::Ack), ["CAPPED"]);
+        assert_eq!(flag_names(0x1002, OpKind::Other), ["MULTI", "0x1000"]);
+        assert_eq!(flag_names(0x22, OpKind::Del), ["MULTI", "DUMP_FILTERED"]);
+    }
+
+    #[test]
+    fn op_kinds_from_names() {
+        assert_eq!(OpKind::from_op_name("getlink"), OpKind::Get);
+        assert_eq!(OpKind::from_op_name("ct-get-ctrzero"), OpKind::Get);
+        assert_eq!(OpKind::from_op_name("newroute"), OpKind::New);
+        assert_eq!(OpKind::from_op_name("delneigh"), OpKind::Del);
+        assert_eq!(OpKind::from_op_name("setlink"), OpKind::Other);
+    }
+}

@@ -1,0 +1,7 @@
+//! Renderers: text (summary lines and trees), hex dumps, JSON Lines. They read decoded messages
+//! and never parse bytes.
+
+pub mod hex;
+pub mod json;
+pub mod summary;
+pub mod text;

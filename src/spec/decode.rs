@@ -1,0 +1,401 @@
+//! The interpreter: decodes structs and attribute sets as a compiled spec describes them.
+//!
+//! Every function takes the bytes to decode and `base`, their offset within the frame, and
+//! returns nodes with frame offsets. Nothing here fails: what does not fit the spec becomes a node
+//! with a [`Problem`] and the bytes it covers, and decoding goes on with the next attribute.
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use nom::number::Endianness;
+
+use super::registry::{AttrSpec, AttrType, Family, Hint, MemberType, Order, Presentation, Scalar, SetId, StructId};
+use crate::netlink::attr::{self, RawAttr};
+use crate::netlink::header::read_uint;
+use crate::tree::{Node, Problem, Value};
+
+/// Nesting deeper than this is reported instead of followed (the kernel caps nesting at
+/// `MAX_POLICY_RECURSION_DEPTH` = 10; 32 leaves room for anything real).
+pub const MAX_DEPTH: usize = 32;
+
+/// What the decoder needs besides the bytes.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub family: &'a Family,
+    /// The capturing host's byte order.
+    pub host: Endianness,
+}
+
+fn order(o: Order, host: Endianness) -> Endianness {
+    match o {
+        Order::Host => host,
+        Order::Big => Endianness::Big,
+        Order::Little => Endianness::Little,
+    }
+}
+
+fn sign_extend(v: u64, width: usize) -> i64 {
+    let shift = 64 - 8 * width as u32;
+    ((v << shift) as i64) >> shift
+}
+
+/// The value of a scalar of `width` bytes, shown as its presentation says.
+fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byteorder: bool) -> Value {
+    let endian = if net_byteorder { Endianness::Big } else { order(pres.order, ctx.host) };
+    let raw = read_uint(bytes, 0..bytes.len(), endian);
+    if pres.hint == Some(Hint::Ipv4) && bytes.len() == 4 {
+        // An address is its bytes on the wire, whatever the integer's declared byte order.
+        return Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]));
+    }
+    if let Some(e) = pres.enumeration {
+        let def = &ctx.family.enums[e];
+        if pres.as_flags {
+            return flags_value(raw, def.entries.as_slice());
+        }
+        return Value::Enum { raw, name: def.name_of(raw).map(Cow::Borrowed) };
+    }
+    if pres.hint == Some(Hint::Hex) {
+        return Value::Hex(raw);
+    }
+    if s.signed() { Value::Signed(sign_extend(raw, bytes.len())) } else { Value::Unsigned(raw) }
+}
+
+/// A flag set named from `(mask, name)` entries.
+pub fn flags_value(raw: u64, entries: &[(u64, &'static str)]) -> Value {
+    let mut names = Vec::new();
+    let mut left = raw;
+    for &(mask, name) in entries {
+        if mask != 0 && raw & mask == mask {
+            names.push(Cow::Borrowed(name));
+            left &= !mask;
+        }
+    }
+    Value::Flags { raw, names, unknown_bits: left }
+}
+
+/// Bytes shown by their display hint.
+fn bytes_value(bytes: &[u8], hint: Option<Hint>) -> Value {
+    match (hint, bytes.len()) {
+        (Some(Hint::Mac), _) if !bytes.is_empty() => Value::Mac(bytes.to_vec()),
+        (Some(Hint::Ipv4 | Hint::Ipv4OrV6), 4) => Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
+        (Some(Hint::Ipv6 | Hint::Ipv4OrV6), 16) => {
+            Value::Ipv6(Ipv6Addr::from(<[u8; 16]>::try_from(bytes).expect("16 bytes")))
+        }
+        (Some(Hint::Uuid), 16) => Value::Uuid(bytes.try_into().expect("16 bytes")),
+        _ => Value::Bytes(bytes.to_vec()),
+    }
+}
+
+/// A string without its terminating NUL (and anything after it).
+pub fn string_value(bytes: &[u8]) -> Value {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    Value::Str(String::from_utf8_lossy(&bytes[..end]).into_owned())
+}
+
+/// Decodes a struct from the start of `data`. Members that do not fit are left out when whole
+/// (older kernels send shorter structs) and flagged when cut in the middle.
+pub fn decode_struct(ctx: Ctx, sid: StructId, name: Cow<'static, str>, data: &[u8], base: usize, depth: usize) -> Node {
+    let def = &ctx.family.structs[sid];
+    let mut children = Vec::with_capacity(def.members.len());
+    let mut pos = 0;
+    for m in &def.members {
+        let size = m.size(&ctx.family.structs);
+        if pos + size > data.len() {
+            if pos < data.len() {
+                children.push(Node::problem_bytes(
+                    m.name,
+                    &data[pos..],
+                    base + pos,
+                    Problem::Truncated(format!("{} needs {size} bytes, {} left", m.name, data.len() - pos)),
+                ));
+                pos = data.len();
+            }
+            break;
+        }
+        let bytes = &data[pos..pos + size];
+        let node = match &m.ty {
+            MemberType::Pad(_) => {
+                pos += size;
+                continue;
+            }
+            MemberType::Scalar(s) => {
+                Node::new(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size)
+            }
+            MemberType::String(_) => Node::new(m.name, m.kind, string_value(bytes), base + pos, size),
+            MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
+                decode_struct(ctx, *inner, Cow::Borrowed(m.name), bytes, base + pos, depth + 1)
+            }
+            MemberType::Binary { .. } => Node::new(m.name, m.kind, bytes_value(bytes, m.pres.hint), base + pos, size),
+        };
+        children.push(node);
+        pos += size;
+    }
+    let mut node = Node::new(name, format!("struct {}", def.name), Value::None, base, pos).with_children(children);
+    if pos < data.len() && depth == 0 {
+        // Only the outermost caller knows whether more bytes after the struct are expected.
+        node.length = pos;
+    }
+    node
+}
+
+/// Decodes `data` as attributes of `set` (or generically, if `None`).
+pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, depth: usize) -> Vec<Node> {
+    if depth > MAX_DEPTH {
+        return vec![Node::problem_bytes(
+            "nested attributes",
+            data,
+            base,
+            Problem::Malformed(format!("nesting deeper than {MAX_DEPTH} levels is not followed")),
+        )];
+    }
+    let mut raws: Vec<RawAttr> = Vec::new();
+    let mut nodes = Vec::new();
+    let mut error = None;
+    for a in attr::attrs(data, ctx.host) {
+        match a {
+            Ok(a) => raws.push(a),
+            Err(e) => error = Some(e),
+        }
+    }
+    for a in &raws {
+        nodes.push(decode_attr(ctx, set, a, &raws, base, depth));
+    }
+    if let Some(e) = error {
+        nodes.push(Node::problem_bytes(
+            "bad attribute",
+            &data[e.offset..],
+            base + e.offset,
+            Problem::Malformed(e.reason),
+        ));
+    }
+    nodes
+}
+
+/// Decodes attributes no spec describes: numbers and bytes, and children where the NESTED flag
+/// says so. Every node is marked unknown.
+pub fn decode_generic_attrs(data: &[u8], base: usize, host: Endianness, depth: usize) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for a in attr::attrs(data, host) {
+        match a {
+            Ok(a) => nodes.push(generic_attr(&a, base, host, depth)),
+            Err(e) => nodes.push(Node::problem_bytes(
+                "bad attribute",
+                &data[e.offset..],
+                base + e.offset,
+                Problem::Malformed(e.reason),
+            )),
+        }
+    }
+    nodes
+}
+
+fn generic_attr(a: &RawAttr, base: usize, host: Endianness, depth: usize) -> Node {
+    let offset = base + a.offset;
+    let payload_base = offset + attr::NLA_HDRLEN;
+    let mut node = if a.nested && depth < MAX_DEPTH && attr::looks_like_attrs(a.payload, host) {
+        Node::new(format!("attr {}", a.ty), "nest", Value::None, offset, a.len)
+            .with_children(decode_generic_attrs(a.payload, payload_base, host, depth + 1))
+    } else {
+        Node::new(format!("attr {}", a.ty), "bytes", Value::Bytes(a.payload.to_vec()), offset, a.len)
+    };
+    node.attr_type = Some(a.ty);
+    node.problem = Some(Problem::Unknown);
+    node
+}
+
+/// The selector value for a sub-message: the sibling attribute's string or number.
+fn selector_value(ctx: Ctx, set: &super::registry::AttrSet, selector: &str, siblings: &[RawAttr]) -> Option<String> {
+    let ty = set.type_of(selector)?;
+    let spec = set.get(ty)?;
+    let raw = siblings.iter().find(|r| r.ty == ty)?;
+    match (&spec.ty, scalar_of(&spec.ty)) {
+        (AttrType::String, _) => match string_value(raw.payload) {
+            Value::Str(s) => Some(s),
+            _ => None,
+        },
+        (_, Some(s)) if s.width().is_none_or(|w| w == raw.payload.len()) => {
+            let endian = if raw.net_byteorder { Endianness::Big } else { order(spec.pres.order, ctx.host) };
+            Some(read_uint(raw.payload, 0..raw.payload.len().min(8), endian).to_string())
+        }
+        _ => None,
+    }
+}
+
+fn scalar_of(t: &AttrType) -> Option<Scalar> {
+    match t {
+        AttrType::Scalar(s) => Some(*s),
+        _ => None,
+    }
+}
+
+fn decode_attr(ctx: Ctx, set: Option<SetId>, a: &RawAttr, siblings: &[RawAttr], base: usize, depth: usize) -> Node {
+    let spec = set.and_then(|s| ctx.family.sets[s].get(a.ty));
+    let Some(spec) = spec else {
+        return generic_attr(a, base, ctx.host, depth);
+    };
+    let offset = base + a.offset;
+    let mut node = decode_attr_payload(ctx, spec, set, a, siblings, offset + attr::NLA_HDRLEN, depth);
+    node.offset = offset;
+    node.length = a.len;
+    node.attr_type = Some(a.ty);
+    node
+}
+
+/// Decodes an attribute's payload; the returned node's span is fixed up by the caller.
+fn decode_attr_payload(
+    ctx: Ctx,
+    spec: &AttrSpec,
+    set: Option<SetId>,
+    a: &RawAttr,
+    siblings: &[RawAttr],
+    pbase: usize,
+    depth: usize,
+) -> Node {
+    let p = a.payload;
+    let leaf = |value| Node::new(spec.name, spec.kind, value, 0, 0);
+    let wrong_len = |expected: &str| {
+        leaf(Value::Bytes(p.to_vec()))
+            .with_problem(Problem::Malformed(format!("{} needs {expected}, has {} bytes", spec.kind, p.len())))
+    };
+    match &spec.ty {
+        AttrType::Unused | AttrType::Pad => leaf(Value::Bytes(p.to_vec())),
+        AttrType::Flag if p.is_empty() => leaf(Value::Flag),
+        AttrType::Flag => wrong_len("0 bytes"),
+        AttrType::String => leaf(string_value(p)),
+        AttrType::Scalar(s) => match s.width() {
+            Some(w) if w == p.len() => leaf(scalar_value(ctx, p, *s, &spec.pres, a.net_byteorder)),
+            None if p.len() == 4 || p.len() == 8 => leaf(scalar_value(ctx, p, *s, &spec.pres, a.net_byteorder)),
+            Some(w) => wrong_len(&format!("{w} bytes")),
+            None => wrong_len("4 or 8 bytes"),
+        },
+        AttrType::Binary { structure: Some(sid), .. } => {
+            let mut n = decode_struct(ctx, *sid, Cow::Borrowed(spec.name), p, pbase, depth + 1);
+            let used = n.length;
+            if used < p.len() {
+                n.children.push(Node::problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown));
+            }
+            n.kind = Cow::Owned(format!("{} ({})", spec.kind, n.kind));
+            n
+        }
+        AttrType::Binary { sub_type: Some(s), .. } => match s.width() {
+            Some(w) if p.len() % w == 0 => {
+                let children = p
+                    .chunks(w)
+                    .enumerate()
+                    .map(|(i, c)| {
+                        Node::new(format!("[{i}]"), format!("{s:?}").to_lowercase(), scalar_value(ctx, c, *s, &spec.pres, false), pbase + i * w, w)
+                    })
+                    .collect();
+                leaf(Value::None).with_children(children)
+            }
+            _ => wrong_len("a whole number of elements"),
+        },
+        AttrType::Binary { .. } => leaf(bytes_value(p, spec.pres.hint)),
+        AttrType::Bitfield32 if p.len() == 8 => {
+            let pres = spec.pres;
+            let value = scalar_value(ctx, &p[0..4], Scalar::U32, &pres, a.net_byteorder);
+            let selector = scalar_value(ctx, &p[4..8], Scalar::U32, &pres, a.net_byteorder);
+            leaf(Value::None).with_children(vec![
+                Node::new("value", "u32", value, pbase, 4),
+                Node::new("selector", "u32", selector, pbase + 4, 4),
+            ])
+        }
+        AttrType::Bitfield32 => wrong_len("8 bytes"),
+        AttrType::Nest(inner) => leaf(Value::None).with_children(decode_attrs(ctx, *inner, p, pbase, depth + 1)),
+        AttrType::IndexedArray { sub_type } => {
+            let mut children = Vec::new();
+            for e in attr::attrs(p, ctx.host) {
+                match e {
+                    Ok(e) => {
+                        let eoff = pbase + e.offset;
+                        let ebase = eoff + attr::NLA_HDRLEN;
+                        let mut n = match sub_type.as_ref() {
+                            AttrType::Nest(s) => Node::new(format!("[{}]", e.ty), "nest", Value::None, 0, 0)
+                                .with_children(decode_attrs(ctx, *s, e.payload, ebase, depth + 2)),
+                            AttrType::Scalar(s) if s.width().is_none_or(|w| w == e.payload.len()) => Node::new(
+                                format!("[{}]", e.ty),
+                                format!("{s:?}").to_lowercase(),
+                                scalar_value(ctx, e.payload, *s, &spec.pres, e.net_byteorder),
+                                0,
+                                0,
+                            ),
+                            AttrType::Binary { structure: Some(sid), .. } => {
+                                decode_struct(ctx, *sid, Cow::Owned(format!("[{}]", e.ty)), e.payload, ebase, depth + 2)
+                            }
+                            _ => Node::new(format!("[{}]", e.ty), "binary", Value::Bytes(e.payload.to_vec()), 0, 0),
+                        };
+                        n.offset = eoff;
+                        n.length = e.len;
+                        n.attr_type = Some(e.ty);
+                        children.push(n);
+                    }
+                    Err(err) => children.push(Node::problem_bytes(
+                        "bad attribute",
+                        &p[err.offset..],
+                        pbase + err.offset,
+                        Problem::Malformed(err.reason),
+                    )),
+                }
+            }
+            leaf(Value::None).with_children(children)
+        }
+        AttrType::NestTypeValue { set: inner, type_value } => {
+            let label = type_value.first().copied().unwrap_or("type");
+            let mut children = Vec::new();
+            for e in attr::attrs(p, ctx.host) {
+                match e {
+                    Ok(e) => {
+                        let eoff = pbase + e.offset;
+                        let mut n = Node::new(format!("{label} {}", e.ty), "nest", Value::None, eoff, e.len)
+                            .with_children(decode_attrs(ctx, *inner, e.payload, eoff + attr::NLA_HDRLEN, depth + 2));
+                        n.attr_type = Some(e.ty);
+                        children.push(n);
+                    }
+                    Err(err) => children.push(Node::problem_bytes(
+                        "bad attribute",
+                        &p[err.offset..],
+                        pbase + err.offset,
+                        Problem::Malformed(err.reason),
+                    )),
+                }
+            }
+            leaf(Value::None).with_children(children)
+        }
+        AttrType::SubMessage { sub_message, selector } => {
+            let sm = &ctx.family.sub_messages[*sub_message];
+            let sel = set.and_then(|s| selector_value(ctx, &ctx.family.sets[s], selector, siblings));
+            let format = sel.as_ref().and_then(|v| sm.formats.iter().find(|f| &f.value == v));
+            match format {
+                Some(f) => {
+                    let mut children = Vec::new();
+                    let mut used = 0;
+                    if let Some(h) = f.fixed_header {
+                        let n = decode_struct(ctx, h, Cow::Borrowed(ctx.family.structs[h].name), p, pbase, depth + 1);
+                        used = n.length;
+                        children.push(n);
+                    }
+                    if f.set.is_some() {
+                        children.extend(decode_attrs(ctx, f.set, &p[used..], pbase + used, depth + 1));
+                    } else if used < p.len() {
+                        children.push(Node::problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown));
+                    }
+                    leaf(Value::None).with_children(children)
+                }
+                None => {
+                    // A kind the spec does not describe: walk it generically if it is attributes.
+                    let why = match &sel {
+                        Some(v) => format!("no format for {selector} {v:?} in {}", sm.name),
+                        None => format!("selector {selector} is missing"),
+                    };
+                    let mut n = if attr::looks_like_attrs(p, ctx.host) {
+                        leaf(Value::None).with_children(decode_generic_attrs(p, pbase, ctx.host, depth + 1))
+                    } else {
+                        leaf(Value::Bytes(p.to_vec()))
+                    };
+                    n.kind = Cow::Owned(format!("sub-message ({why})"));
+                    n.with_problem(Problem::Unknown)
+                }
+            }
+        }
+    }
+}
