@@ -1,1 +1,183 @@
-fn main() {}
+//! The `nlscope` command: reads a capture, decodes it and prints it headless.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+
+use nlscope::capture::{self, Frame, Timestamp};
+use nlscope::decode::{DecodedFrame, Decoder};
+use nlscope::render::text::{Style, write_node, write_summary, write_tree};
+use nlscope::render::{hex::write_hex, json};
+use nlscope::spec::Registry;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Summary lines (with -V, trees).
+    Text,
+    /// JSON Lines, one object per message.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Netlink traffic debugger: decodes netlink captures (nlmon pcap/pcapng) down to the last
+/// nested attribute.
+#[derive(Debug, Parser)]
+#[command(name = "nlscope", version, about)]
+struct Cli {
+    /// Read packets from a pcap or pcapng file ("-" for standard input).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    read: Option<PathBuf>,
+    /// Print the full tree of every message.
+    #[arg(short = 'V', long = "verbose")]
+    verbose: bool,
+    /// Add a hex and ASCII dump of every frame.
+    #[arg(short = 'x', long = "hex")]
+    hex: bool,
+    /// Stop after this many messages.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    count: Option<u64>,
+    /// Output format.
+    #[arg(short = 'T', long = "format", value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Load more dissector specs (kernel YNL YAML) from this directory; repeatable. A spec replaces
+    /// a built-in one of the same name.
+    #[arg(long = "spec-dir", value_name = "DIR")]
+    spec_dir: Vec<PathBuf>,
+    /// Name a generic netlink family id by hand, e.g. nl80211=0x1c; repeatable.
+    #[arg(long = "genl-family", value_name = "NAME=ID", value_parser = parse_genl_family)]
+    genl_family: Vec<(String, u16)>,
+}
+
+fn parse_genl_family(s: &str) -> Result<(String, u16), String> {
+    let (name, id) = s.split_once('=').ok_or("expected NAME=ID, e.g. nl80211=0x1c")?;
+    let id = match id.strip_prefix("0x") {
+        Some(h) => u16::from_str_radix(h, 16),
+        None => id.parse(),
+    }
+    .map_err(|_| format!("`{id}` is not a family id (a number such as 28 or 0x1c)"))?;
+    Ok((name.to_string(), id))
+}
+
+struct Printer<W: Write> {
+    out: W,
+    cli: Cli,
+    style: Style,
+    first: Option<Timestamp>,
+}
+
+impl<W: Write> Printer<W> {
+    fn frame_problem(&mut self, frame: &Frame, decoded: &DecodedFrame) -> io::Result<()> {
+        let Some(problem) = &decoded.problem else { return Ok(()) };
+        let index = decoded.messages.len();
+        match self.cli.format {
+            OutputFormat::Json => json::write_frame_problem(&mut self.out, frame, index, problem),
+            OutputFormat::Text => {
+                let why = problem.problem.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                writeln!(self.out, "{:>6}.{:<3} frame problem: {why}", frame.number, index)?;
+                if self.cli.verbose {
+                    write_node(&mut self.out, problem, 1, self.style)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Prints a frame's messages, at most `budget`; returns how many were printed.
+    fn frame(&mut self, frame: &Frame, decoded: &DecodedFrame, budget: u64) -> io::Result<u64> {
+        let first = *self.first.get_or_insert(frame.timestamp);
+        let mut printed = 0;
+        for msg in decoded.messages.iter().take(budget.try_into().unwrap_or(usize::MAX)) {
+            match self.cli.format {
+                OutputFormat::Json => json::write_message(&mut self.out, msg)?,
+                OutputFormat::Text => {
+                    write_summary(&mut self.out, msg, first, self.style)?;
+                    if self.cli.verbose {
+                        write_tree(&mut self.out, msg, self.style)?;
+                    }
+                }
+            }
+            printed += 1;
+        }
+        if printed as usize == decoded.messages.len() {
+            self.frame_problem(frame, decoded)?;
+        }
+        if self.cli.hex && self.cli.format == OutputFormat::Text {
+            writeln!(self.out, "  frame {} ({} bytes, link type {}):", frame.number, frame.data.len(), frame.linktype)?;
+            write_hex(&mut self.out, &frame.data)?;
+        }
+        Ok(printed)
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let Some(path) = cli.read.clone() else {
+        bail!("no capture to read: give one with -r FILE (or -r - for standard input)");
+    };
+    let mut registry = Registry::builtin().context("the built-in dissector specs do not load")?;
+    for dir in &cli.spec_dir {
+        registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;
+    }
+    let mut decoder = Decoder::new(&registry);
+    for (name, id) in &cli.genl_family {
+        decoder.set_genl_family(*id, name);
+    }
+    let reader = capture::open(&path)?;
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let stdout = io::stdout().lock();
+    let mut printer = Printer { out: BufWriter::with_capacity(1 << 16, stdout), cli, style: Style { color }, first: None };
+    let mut left = printer.cli.count.unwrap_or(u64::MAX);
+    let mut capture_errors = 0;
+    let result: io::Result<()> = (|| {
+        for item in reader {
+            if left == 0 {
+                break;
+            }
+            match item {
+                Ok(frame) => {
+                    let decoded = decoder.decode_frame(&frame);
+                    left -= printer.frame(&frame, &decoded, left)?;
+                }
+                Err(e) => {
+                    // Everything before was printed; say what went wrong, in order.
+                    printer.out.flush()?;
+                    eprintln!("nlscope: {e}");
+                    capture_errors += 1;
+                }
+            }
+        }
+        printer.out.flush()
+    })();
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e).context("cannot write the output"),
+        Ok(()) => {}
+    }
+    Ok(if capture_errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nlscope: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -86,6 +86,8 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
     let family_name = decoder.genl.name(hdr.ty).map(str::to_string);
     let spec = family_name.as_deref().and_then(|n| decoder.registry.genl_family(n));
     let op = spec.and_then(|f| f.op(u16::from(cmd)));
+    let to_user = msg.direction == crate::capture::Direction::ToUser;
+    let layout = spec.and_then(|f| f.layout_op(u16::from(cmd), to_user));
     let cmd_value = Value::Enum { raw: u64::from(cmd), name: op.map(|o| Cow::Borrowed(o.name)) };
     let genl_header = Node::new("genlmsghdr", "struct genlmsghdr", Value::None, base, GENL_HDRLEN).with_children(vec![
         Node::new("cmd", "u8", cmd_value, base, 1),
@@ -93,11 +95,12 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
         Node::new("reserved", "u16", Value::Unsigned(read_uint(body, 2..4, msg.endian)), base + 2, 2),
     ]);
     msg.body.push(genl_header);
-    match (spec, op) {
-        (Some(family), Some(op)) => {
+    match (spec, op, layout) {
+        (Some(family), Some(op), Some(layout)) => {
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
-            msg.body.extend(decode_body(Ctx { family, host: msg.endian }, op.fixed_header, op.set, attrs, attrs_base));
+            let ctx = Ctx { family, host: msg.endian };
+            msg.body.extend(decode_body(ctx, layout.fixed_header, layout.set, attrs, attrs_base));
         }
         _ => {
             msg.unknown = true;

@@ -215,10 +215,12 @@ impl<'r> Decoder<'r> {
             control::decode(self, frame, &mut msg, body, body_base, depth);
         } else if protocol == NETLINK_GENERIC {
             genl::decode(self, &mut msg, body, body_base);
-        } else if let Some((family, op)) = self.registry.raw_op(protocol, hdr.ty) {
+        } else if let Some(family) = self.registry.raw_family(protocol, hdr.ty) {
+            let op = family.op(hdr.ty).expect("indexed");
+            let layout = family.layout_op(hdr.ty, direction == Direction::ToUser).unwrap_or(op);
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
-            msg.body = decode_body(Ctx { family, host: endian }, op.fixed_header, op.set, body, body_base);
+            msg.body = decode_body(Ctx { family, host: endian }, layout.fixed_header, layout.set, body, body_base);
         } else {
             msg.unknown = true;
             if !body.is_empty() {

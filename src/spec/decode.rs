@@ -42,7 +42,11 @@ fn sign_extend(v: u64, width: usize) -> i64 {
 /// The value of a scalar of `width` bytes, shown as its presentation says.
 fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byteorder: bool) -> Value {
     let endian = if net_byteorder { Endianness::Big } else { order(pres.order, ctx.host) };
-    let raw = read_uint(bytes, 0..bytes.len(), endian);
+    let mut raw = read_uint(bytes, 0..bytes.len(), endian);
+    if s.signed() {
+        // Enum entries of signed fields are stored sign-extended (-1 as u64::MAX).
+        raw = sign_extend(raw, bytes.len()) as u64;
+    }
     if pres.hint == Some(Hint::Ipv4) && bytes.len() == 4 {
         // An address is its bytes on the wire, whatever the integer's declared byte order.
         return Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]));
@@ -57,7 +61,7 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
     if pres.hint == Some(Hint::Hex) {
         return Value::Hex(raw);
     }
-    if s.signed() { Value::Signed(sign_extend(raw, bytes.len())) } else { Value::Unsigned(raw) }
+    if s.signed() { Value::Signed(raw as i64) } else { Value::Unsigned(raw) }
 }
 
 /// A flag set named from `(mask, name)` entries.

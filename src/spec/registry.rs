@@ -232,13 +232,23 @@ pub struct Family {
     pub sets: Vec<AttrSet>,
     pub sub_messages: Vec<SubMsg>,
     pub ops: Vec<Op>,
-    /// Message type (raw) or command (generic) to operation.
+    /// Message type (raw) or command (generic) to the operation whose request has that value.
     pub op_by_value: HashMap<u16, usize>,
+    /// Message type or command to the operation whose reply has that value, where the reply's
+    /// layout differs from the request's (kernel-to-user messages use it).
+    pub reply_op_by_value: HashMap<u16, usize>,
 }
 
 impl Family {
     pub fn op(&self, value: u16) -> Option<&Op> {
         self.op_by_value.get(&value).map(|&i| &self.ops[i])
+    }
+
+    /// The operation that describes the layout of a message of this value: the reply's for
+    /// messages to user space when the spec gives one, else the request's.
+    pub fn layout_op(&self, value: u16, to_user: bool) -> Option<&Op> {
+        let reply = if to_user { self.reply_op_by_value.get(&value) } else { None };
+        reply.or_else(|| self.op_by_value.get(&value)).map(|&i| &self.ops[i])
     }
 }
 
@@ -246,8 +256,8 @@ impl Family {
 #[derive(Debug, Default)]
 pub struct Registry {
     families: Vec<Family>,
-    /// (protocol, message type) to (family, op).
-    raw: HashMap<(u16, u16), (usize, usize)>,
+    /// (protocol, message type) to family.
+    raw: HashMap<(u16, u16), usize>,
     genl: HashMap<&'static str, usize>,
 }
 
@@ -304,7 +314,7 @@ impl Registry {
     fn insert(&mut self, family: Family) {
         if let Some(old) = self.families.iter().position(|f| f.name == family.name) {
             // Override: drop every index entry of the old spec, keep its slot for the new one.
-            self.raw.retain(|_, v| v.0 != old);
+            self.raw.retain(|_, v| *v != old);
             self.genl.retain(|_, v| *v != old);
             self.families[old] = family;
             self.index(old);
@@ -318,8 +328,8 @@ impl Registry {
         let f = &self.families[idx];
         match f.protonum {
             Some(proto) => {
-                for (&value, &op) in &f.op_by_value {
-                    self.raw.insert((proto, value), (idx, op));
+                for &value in f.op_by_value.keys() {
+                    self.raw.insert((proto, value), idx);
                 }
             }
             None => {
@@ -332,9 +342,9 @@ impl Registry {
         &self.families
     }
 
-    /// The spec and operation for a message type of a raw (non-generic) protocol.
-    pub fn raw_op(&self, protocol: u16, ty: u16) -> Option<(&Family, &Op)> {
-        self.raw.get(&(protocol, ty)).map(|&(f, o)| (&self.families[f], &self.families[f].ops[o]))
+    /// The spec describing a message type of a raw (non-generic) protocol.
+    pub fn raw_family(&self, protocol: u16, ty: u16) -> Option<&Family> {
+        self.raw.get(&(protocol, ty)).map(|&f| &self.families[f])
     }
 
     /// A generic netlink family's spec by its name (`nlctrl`, `nl80211`).
@@ -638,6 +648,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
 
     let mut ops = Vec::new();
     let mut op_by_value = HashMap::new();
+    let mut reply_op_by_value = HashMap::new();
     if let Some(o) = &spec.operations {
         let prefix = o.name_prefix.clone().unwrap_or_else(|| format!("{}-cmd-", spec.name));
         let directional = o.enum_model.as_deref() == Some("directional");
@@ -675,9 +686,13 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 op_by_value.insert(v, idx);
             }
             for v in replies {
-                op_by_value.entry(v).or_insert(idx);
+                reply_op_by_value.insert(v, idx);
             }
         }
+    }
+    // A value that only ever appears as a reply is still named by its operation.
+    for (&v, &idx) in &reply_op_by_value {
+        op_by_value.entry(v).or_insert(idx);
     }
     Ok(Family {
         name: family_name,
@@ -689,6 +704,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
         sub_messages,
         ops,
         op_by_value,
+        reply_op_by_value,
     })
 }
 
@@ -699,7 +715,7 @@ mod tests {
     #[test]
     fn builtin_specs_load() {
         let r = Registry::builtin().unwrap_or_else(|e| panic!("{e}"));
-        let (_, op) = r.raw_op(0, 16).expect("RTM_NEWLINK");
-        assert_eq!(op.name, "RTM_NEWLINK");
+        let f = r.raw_family(0, 16).expect("RTM_NEWLINK");
+        assert_eq!(f.op(16).unwrap().name, "RTM_NEWLINK");
     }
 }
