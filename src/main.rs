@@ -112,6 +112,9 @@ impl<W: Write> Printer<W> {
         }
         if printed as usize == decoded.messages.len() {
             self.frame_problem(frame, decoded)?;
+            if decoded.padding > 0 && self.cli.verbose && self.cli.format == OutputFormat::Text {
+                writeln!(self.out, "  ({} zero bytes after the last message, ignored by the kernel)", decoded.padding)?;
+            }
         }
         if self.cli.hex && self.cli.format == OutputFormat::Text {
             writeln!(self.out, "  frame {} ({} bytes, link type {}):", frame.number, frame.data.len(), frame.linktype)?;

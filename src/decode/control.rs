@@ -39,13 +39,21 @@ fn ext_ack(decoder: &Decoder, msg: &Message, data: &[u8], base: usize) -> Vec<No
     vec![Node::new("extended ack", "attributes", Value::None, base, data.len()).with_children(nodes)]
 }
 
-pub(super) fn decode(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &[u8], base: usize, depth: usize) {
-    let hdr = msg.header.expect("control messages have a header");
-    let name = match hdr.ty {
+/// The name of a control message type.
+pub(super) fn name(ty: u16) -> &'static str {
+    match ty {
         header::NLMSG_NOOP => "NLMSG_NOOP",
         header::NLMSG_ERROR => "NLMSG_ERROR",
         header::NLMSG_DONE => "NLMSG_DONE",
         header::NLMSG_OVERRUN => "NLMSG_OVERRUN",
+        _ => "reserved control type",
+    }
+}
+
+pub(super) fn decode(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &[u8], base: usize, depth: usize) {
+    let hdr = msg.header.expect("control messages have a header");
+    let name = match hdr.ty {
+        header::NLMSG_NOOP..=header::NLMSG_OVERRUN => name(hdr.ty),
         _ => {
             msg.type_name = Some(Cow::Owned(format!("reserved control type {}", hdr.ty)));
             msg.unknown = true;

@@ -7,10 +7,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::{Message, decode_body};
+use super::{Message, decode_body, unknown_payload};
 use crate::netlink::attr;
 use crate::netlink::header::{OpKind, read_uint};
-use crate::spec::decode::{Ctx, decode_generic_attrs};
+use crate::spec::decode::Ctx;
 use crate::tree::{Node, Problem, Value};
 
 pub const GENL_ID_CTRL: u16 = 0x10;
@@ -31,7 +31,7 @@ impl GenlFamilies {
         self.names.insert(id, name.to_string());
     }
 
-    fn name(&self, id: u16) -> Option<&str> {
+    pub(super) fn name(&self, id: u16) -> Option<&str> {
         if id == GENL_ID_CTRL {
             return Some("nlctrl");
         }
@@ -100,7 +100,7 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
             let ctx = Ctx { family, host: msg.endian };
-            msg.body.extend(decode_body(ctx, layout.fixed_header, layout.set, attrs, attrs_base));
+            msg.body.extend(decode_body(ctx, false, layout.fixed_header, layout.set, attrs, attrs_base));
         }
         _ => {
             msg.unknown = true;
@@ -110,7 +110,7 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
                 None => format!("genl family 0x{:x} (unresolved) cmd {cmd}", hdr.ty),
             }));
             if !attrs.is_empty() {
-                msg.body.extend(decode_generic_attrs(attrs, attrs_base, msg.endian, 0));
+                msg.body.extend(unknown_payload(attrs, attrs_base, msg.endian));
             }
         }
     }

@@ -20,7 +20,7 @@ use crate::capture::{Direction, Frame, Timestamp};
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
 use crate::netlink::protocol::{self, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT};
 use crate::spec::Registry;
-use crate::spec::decode::{Ctx, decode_attrs, decode_struct};
+use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct};
 use crate::tree::{Node, Problem, Value};
 
 /// One decoded netlink message.
@@ -92,6 +92,9 @@ pub struct DecodedFrame {
     /// Set when the frame could not be split into messages at all (not netlink, or bytes that are
     /// not a netlink header); the node covers the bytes concerned.
     pub problem: Option<Node>,
+    /// Zero bytes after the last message (some programs send a fixed-size buffer; the kernel
+    /// ignores what follows a zero `nlmsg_len`).
+    pub padding: usize,
 }
 
 /// Decodes frames with a set of specs.
@@ -117,20 +120,23 @@ impl<'r> Decoder<'r> {
                 crate::capture::Link::Netlink { .. } => unreachable!(),
             };
             let node = Node::problem_bytes("frame", &frame.data, 0, Problem::Malformed(why));
-            return DecodedFrame { messages: Vec::new(), problem: Some(node) };
+            return DecodedFrame { messages: Vec::new(), problem: Some(node), padding: 0 };
         };
         let payload = frame.payload();
         let base = frame.payload_offset();
         let cut = frame.original_len > frame.data.len();
         if protocol == NETLINK_KOBJECT_UEVENT {
             let msg = uevent::decode(frame, payload, base);
-            return DecodedFrame { messages: vec![msg], problem: None };
+            return DecodedFrame { messages: vec![msg], problem: None, padding: 0 };
         }
         let endian = guess_endianness(payload);
         let mut messages = Vec::new();
         let mut pos = 0;
         while pos < payload.len() {
             let rest = &payload[pos..];
+            if !messages.is_empty() && rest.iter().all(|&b| b == 0) {
+                return DecodedFrame { messages, problem: None, padding: rest.len() };
+            }
             let Some(hdr) = NlMsgHdr::parse(rest, endian) else {
                 let why = if cut {
                     format!("{} bytes left, the capture cut the frame short", rest.len())
@@ -140,6 +146,7 @@ impl<'r> Decoder<'r> {
                 return DecodedFrame {
                     messages,
                     problem: Some(Node::problem_bytes("trailing bytes", rest, base + pos, Problem::Truncated(why))),
+                    padding: 0,
                 };
             };
             let len = hdr.len as usize;
@@ -150,7 +157,7 @@ impl<'r> Decoder<'r> {
                     base + pos,
                     Problem::Malformed(format!("nlmsg_len {len} is less than the 16-byte header")),
                 );
-                return DecodedFrame { messages, problem: Some(node) };
+                return DecodedFrame { messages, problem: Some(node), padding: 0 };
             }
             let (msg_bytes, truncated) = if len > rest.len() { (rest, true) } else { (&rest[..len], false) };
             let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0);
@@ -171,7 +178,23 @@ impl<'r> Decoder<'r> {
             }
             pos += crate::netlink::attr::align(len).min(rest.len());
         }
-        DecodedFrame { messages, problem: None }
+        DecodedFrame { messages, problem: None, padding: 0 }
+    }
+
+    /// Names a message type without decoding a body (for capped echoed headers).
+    fn name_only(&self, msg: &mut Message, protocol: u16, hdr: NlMsgHdr) {
+        if protocol == NETLINK_GENERIC {
+            let name = self.genl.name(hdr.ty);
+            msg.genl_family = name.map(str::to_string);
+            msg.type_name = Some(Cow::Owned(match name {
+                Some(n) => format!("{n} message"),
+                None => format!("genl family 0x{:x} (unresolved)", hdr.ty),
+            }));
+        } else if hdr.ty < header::NLMSG_MIN_TYPE {
+            msg.type_name = Some(Cow::Borrowed(control::name(hdr.ty)));
+        } else if let Some(f) = self.registry.raw_family(protocol, hdr.ty) {
+            msg.type_name = f.op(hdr.ty).map(|o| Cow::Borrowed(o.name));
+        }
     }
 
     /// Decodes one message whose bytes (header included) are `data`, at frame offset `base`.
@@ -211,7 +234,11 @@ impl<'r> Decoder<'r> {
         };
         let body = &data[NLMSG_HDRLEN.min(data.len())..];
         let body_base = base + NLMSG_HDRLEN;
-        if hdr.ty < header::NLMSG_MIN_TYPE {
+        let echoed_header_only = depth > 0 && body.is_empty();
+        if echoed_header_only {
+            // A capped echo: only the request's header is there; name its type.
+            self.name_only(&mut msg, protocol, hdr);
+        } else if hdr.ty < header::NLMSG_MIN_TYPE {
             control::decode(self, frame, &mut msg, body, body_base, depth);
         } else if protocol == NETLINK_GENERIC {
             genl::decode(self, &mut msg, body, body_base);
@@ -220,11 +247,12 @@ impl<'r> Decoder<'r> {
             let layout = family.layout_op(hdr.ty, direction == Direction::ToUser).unwrap_or(op);
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
-            msg.body = decode_body(Ctx { family, host: endian }, layout.fixed_header, layout.set, body, body_base);
+            let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
+            msg.body = decode_body(Ctx { family, host: endian }, legacy, layout.fixed_header, layout.set, body, body_base);
         } else {
             msg.unknown = true;
             if !body.is_empty() {
-                msg.body = vec![Node::problem_bytes("payload", body, body_base, Problem::Unknown)];
+                msg.body = unknown_payload(body, body_base, endian);
             }
         }
         msg.header_node = Some(header_node(&hdr, &msg, base));
@@ -235,6 +263,7 @@ impl<'r> Decoder<'r> {
 /// A fixed header followed by attributes, as a spec operation describes the body.
 pub(crate) fn decode_body(
     ctx: Ctx,
+    short_header_ok: bool,
     fixed_header: Option<usize>,
     set: Option<usize>,
     body: &[u8],
@@ -242,24 +271,49 @@ pub(crate) fn decode_body(
 ) -> Vec<Node> {
     let mut nodes = Vec::new();
     let mut used = 0;
-    if let Some(h) = fixed_header {
+    // An empty body is a header-only message (a bare dump request): nothing to decode. A short
+    // fixed header is what legacy dump requests send (`struct rtgenmsg`, one byte, padded to
+    // four): fine for GET requests (`short_header_ok`), truncated anywhere else.
+    if let Some(h) = fixed_header.filter(|_| !body.is_empty()) {
         let def = &ctx.family.structs[h];
-        let node = decode_struct(ctx, h, Cow::Borrowed(def.name), body, base, 0);
+        let mut node = decode_struct(ctx, h, Cow::Borrowed(def.name), body, base, 0);
         used = node.length;
-        let short = used < def.size;
-        let mut node = node;
-        if short && !body.is_empty() {
-            node.problem = Some(Problem::Truncated(format!("{} needs {} bytes, the message has {}", def.name, def.size, body.len())));
-        } else if short {
-            node.problem = Some(Problem::Truncated(format!("{} missing", def.name)));
+        if used < def.size {
+            node.length = body.len();
+            used = body.len();
+        }
+        if used < def.size && !short_header_ok {
+            node.problem = Some(Problem::Truncated(format!(
+                "{} has {} bytes, the message only {}",
+                def.name,
+                def.size,
+                body.len()
+            )));
         }
         nodes.push(node);
     }
-    let rest = &body[used.min(body.len())..];
-    if !rest.is_empty() {
+    // Attributes start at the next 4-byte boundary after the fixed header (NLMSG_ALIGN).
+    let used = crate::netlink::attr::align(used).min(body.len());
+    let rest = &body[used..];
+    if rest.is_empty() {
+        return nodes;
+    }
+    if set.is_some() {
         nodes.extend(decode_attrs(ctx, set, rest, base + used, 0));
+    } else {
+        nodes.extend(unknown_payload(rest, base + used, ctx.host));
     }
     nodes
+}
+
+/// Bytes whose layout no spec gives: walked as attributes if they are exactly that, else kept
+/// as one unknown node.
+pub(crate) fn unknown_payload(data: &[u8], base: usize, host: Endianness) -> Vec<Node> {
+    if crate::netlink::attr::looks_like_attrs(data, host) {
+        decode_generic_attrs(data, base, host, 0)
+    } else {
+        vec![Node::problem_bytes("payload", data, base, Problem::Unknown)]
+    }
 }
 
 /// The direction a message most likely went, from its header alone.

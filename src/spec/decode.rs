@@ -375,7 +375,7 @@ fn decode_attr_payload(
                     let mut used = 0;
                     if let Some(h) = f.fixed_header {
                         let n = decode_struct(ctx, h, Cow::Borrowed(ctx.family.structs[h].name), p, pbase, depth + 1);
-                        used = n.length;
+                        used = attr::align(n.length).min(p.len());
                         children.push(n);
                     }
                     if f.set.is_some() {
