@@ -31,8 +31,11 @@ enum ColorChoice {
 /// Netlink traffic debugger: decodes netlink captures (nlmon pcap/pcapng) down to the last
 /// nested attribute.
 #[derive(Debug, Parser)]
-#[command(name = "nlscope", version, about)]
+#[command(name = "nlscope", version, about, disable_version_flag = true)]
 struct Cli {
+    /// Print the version.
+    #[arg(long, action = clap::ArgAction::Version)]
+    version: Option<bool>,
     /// Read packets from a pcap or pcapng file ("-" for standard input).
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     read: Option<PathBuf>,
