@@ -55,7 +55,7 @@ pub(super) fn decode(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, bo
     let name = match hdr.ty {
         header::NLMSG_NOOP..=header::NLMSG_OVERRUN => name(hdr.ty),
         _ => {
-            msg.type_name = Some(Cow::Owned(format!("reserved control type {}", hdr.ty)));
+            msg.type_name = Some(Cow::Owned(format!("type {} (reserved for control messages)", hdr.ty)));
             msg.unknown = true;
             if !body.is_empty() {
                 msg.body = vec![Node::problem_bytes("payload", body, base, Problem::Unknown)];
