@@ -13,7 +13,9 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    let mut out = String::from("/// Every spec file of `dissectors/`: (file name, text).\nconst BUILTIN_SPECS: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every spec file of `dissectors/`: (file name, text).\nconst BUILTIN_SPECS: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy();

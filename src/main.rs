@@ -147,7 +147,8 @@ fn run() -> anyhow::Result<ExitCode> {
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let stdout = io::stdout().lock();
-    let mut printer = Printer { out: BufWriter::with_capacity(1 << 16, stdout), cli, style: Style { color }, first: None };
+    let mut printer =
+        Printer { out: BufWriter::with_capacity(1 << 16, stdout), cli, style: Style { color }, first: None };
     let mut left = printer.cli.count.unwrap_or(u64::MAX);
     let mut capture_errors = 0;
     let result: io::Result<()> = (|| {

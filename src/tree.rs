@@ -31,9 +31,16 @@ pub enum Value {
     Ipv6(Ipv6Addr),
     Mac(Vec<u8>),
     /// A named constant; `name` is `None` when the number is not in the enum.
-    Enum { raw: u64, name: Option<Name> },
+    Enum {
+        raw: u64,
+        name: Option<Name>,
+    },
     /// A bit set with the names of the set bits; `unknown_bits` has the bits no name covers.
-    Flags { raw: u64, names: Vec<Name>, unknown_bits: u64 },
+    Flags {
+        raw: u64,
+        names: Vec<Name>,
+        unknown_bits: u64,
+    },
     /// A 16-byte UUID.
     Uuid([u8; 16]),
     /// A negated errno as netlink carries it (0 is success).

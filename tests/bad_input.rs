@@ -110,7 +110,9 @@ fn nlmsg_len_beyond_frame_is_truncated_but_decoded() {
     m[0..4].copy_from_slice(&200u32.to_le_bytes());
     let d = decode_one(m);
     let msg = &d.messages[0];
-    assert!(matches!(&msg.header_node.as_ref().unwrap().problem, Some(Problem::Truncated(r)) if r.contains("runs past")));
+    assert!(
+        matches!(&msg.header_node.as_ref().unwrap().problem, Some(Problem::Truncated(r)) if r.contains("runs past"))
+    );
     assert_eq!(nlscope::tree::find_in(&msg.body, "IFLA_IFNAME").unwrap().value, nlscope::tree::Value::Str("lo".into()));
 }
 
@@ -172,7 +174,11 @@ fn broken_pipe_ends_quietly() {
     std::fs::write(&path, f).unwrap();
     let out = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("{} -r {} -V | head -n 3; echo \"rc=${{PIPESTATUS:-0}}\"", env!("CARGO_BIN_EXE_nlscope"), path.display()))
+        .arg(format!(
+            "{} -r {} -V | head -n 3; echo \"rc=${{PIPESTATUS:-0}}\"",
+            env!("CARGO_BIN_EXE_nlscope"),
+            path.display()
+        ))
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "{}", String::from_utf8_lossy(&out.stderr));

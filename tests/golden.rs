@@ -27,7 +27,20 @@ fn every_capture_text_and_json() {
         // Every line is one JSON object with the contract's keys.
         for line in stdout(&json).lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            for key in ["frame", "index", "time", "protocol", "family", "type", "flags", "seq", "pid", "len", "direction", "body"] {
+            for key in [
+                "frame",
+                "index",
+                "time",
+                "protocol",
+                "family",
+                "type",
+                "flags",
+                "seq",
+                "pid",
+                "len",
+                "direction",
+                "body",
+            ] {
                 assert!(v.get(key).is_some(), "{name}: no `{key}` in {line}");
             }
         }

@@ -47,14 +47,7 @@ impl fmt::Display for Timestamp {
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60,
-            self.nanos
-        )
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z", rem / 3600, rem % 3600 / 60, rem % 60, self.nanos)
     }
 }
 

@@ -43,7 +43,9 @@ pub enum CaptureError {
     NotNetlink { what: String, linktype: String },
     #[error("{what}: bad file header: {reason}")]
     BadHeader { what: String, reason: String },
-    #[error("{what}: the capture ends in the middle of record {record} ({have} of {need} bytes present): truncated file")]
+    #[error(
+        "{what}: the capture ends in the middle of record {record} ({have} of {need} bytes present): truncated file"
+    )]
     Truncated { what: String, record: u64, have: usize, need: usize },
     #[error(
         "{what}: record {record} claims {claimed} bytes, more than the {max} a record may have: the file is corrupt \
@@ -134,8 +136,11 @@ impl Input {
 fn pcapng_block_len(b: &[u8], section_big_endian: bool) -> Option<usize> {
     let ty: [u8; 4] = b.get(0..4)?.try_into().ok()?;
     let len: [u8; 4] = b.get(4..8)?.try_into().ok()?;
-    let big =
-        if u32::from_be_bytes(ty) == PCAPNG_SHB { b.get(8..12)? == [0x1a, 0x2b, 0x3c, 0x4d] } else { section_big_endian };
+    let big = if u32::from_be_bytes(ty) == PCAPNG_SHB {
+        b.get(8..12)? == [0x1a, 0x2b, 0x3c, 0x4d]
+    } else {
+        section_big_endian
+    };
     Some(if big { u32::from_be_bytes(len) } else { u32::from_le_bytes(len) } as usize)
 }
 
@@ -253,7 +258,10 @@ impl CaptureReader {
                 }
                 Err(e) => {
                     let reason = e.to_string();
-                    fatal(self, CaptureError::BadRecord { what, record, reason, skipped: "; nothing after it can be read" })
+                    fatal(
+                        self,
+                        CaptureError::BadRecord { what, record, reason, skipped: "; nothing after it can be read" },
+                    )
                 }
             },
             Format::PcapNg { parser, seen_netlink } => match parser.next_block(avail) {
@@ -296,12 +304,18 @@ fn pcapng_frame(parser: &PcapNgParser, number: u64, block: Block<'_>) -> Option<
             let ts = Timestamp::from_duration(epb.timestamp);
             Some(make_frame(number, ts, linktype_of(epb.interface_id as usize), direction, &epb.data, epb.original_len))
         }
-        Block::SimplePacket(spb) => {
-            Some(make_frame(number, Timestamp::default(), linktype_of(0), Direction::Unknown, &spb.data, spb.original_len))
-        }
+        Block::SimplePacket(spb) => Some(make_frame(
+            number,
+            Timestamp::default(),
+            linktype_of(0),
+            Direction::Unknown,
+            &spb.data,
+            spb.original_len,
+        )),
         Block::Packet(pb) => {
             // The obsolete packet block: timestamps in microseconds.
-            let ts = Timestamp { secs: (pb.timestamp / 1_000_000) as i64, nanos: (pb.timestamp % 1_000_000) as u32 * 1000 };
+            let ts =
+                Timestamp { secs: (pb.timestamp / 1_000_000) as i64, nanos: (pb.timestamp % 1_000_000) as u32 * 1000 };
             let linktype = linktype_of(usize::from(pb.interface_id));
             Some(make_frame(number, ts, linktype, Direction::Unknown, &pb.data, pb.original_len))
         }

@@ -130,10 +130,8 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
         Node::new("request", "echoed request", Value::Bytes(echo_bytes.to_vec()), echo_base, echo_len)
     };
     if !capped && req_len > echoed.len() {
-        request.problem = Some(Problem::Truncated(format!(
-            "echoed nlmsg_len {req_len}, {} bytes present",
-            echoed.len()
-        )));
+        request.problem =
+            Some(Problem::Truncated(format!("echoed nlmsg_len {req_len}, {} bytes present", echoed.len())));
     }
     msg.body.push(request);
     let tlv_start = if capped { NLMSG_HDRLEN } else { align(req_len).max(NLMSG_HDRLEN) };

@@ -248,7 +248,8 @@ impl<'r> Decoder<'r> {
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
-            msg.body = decode_body(Ctx { family, host: endian }, legacy, layout.fixed_header, layout.set, body, body_base);
+            msg.body =
+                decode_body(Ctx { family, host: endian }, legacy, layout.fixed_header, layout.set, body, body_base);
         } else {
             msg.unknown = true;
             if !body.is_empty() {

@@ -81,7 +81,10 @@ pub(super) fn decode(frame: &Frame, payload: &[u8], base: usize) -> Message {
                     "properties",
                     &payload[LIBUDEV_HEADER_LEN..],
                     base + LIBUDEV_HEADER_LEN,
-                    Problem::Malformed(format!("properties at {off}+{len} lie outside the {}-byte payload", payload.len())),
+                    Problem::Malformed(format!(
+                        "properties at {off}+{len} lie outside the {}-byte payload",
+                        payload.len()
+                    )),
                 )),
             }
         }

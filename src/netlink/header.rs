@@ -98,14 +98,8 @@ impl OpKind {
     }
 }
 
-const COMMON_FLAGS: &[(u16, &str)] = &[
-    (0x01, "REQUEST"),
-    (0x02, "MULTI"),
-    (0x04, "ACK"),
-    (0x08, "ECHO"),
-    (0x10, "DUMP_INTR"),
-    (0x20, "DUMP_FILTERED"),
-];
+const COMMON_FLAGS: &[(u16, &str)] =
+    &[(0x01, "REQUEST"), (0x02, "MULTI"), (0x04, "ACK"), (0x08, "ECHO"), (0x10, "DUMP_INTR"), (0x20, "DUMP_FILTERED")];
 const GET_FLAGS: &[(u16, &str)] = &[(0x100, "ROOT"), (0x200, "MATCH"), (0x400, "ATOMIC")];
 const NEW_FLAGS: &[(u16, &str)] = &[(0x100, "REPLACE"), (0x200, "EXCL"), (0x400, "CREATE"), (0x800, "APPEND")];
 const DEL_FLAGS: &[(u16, &str)] = &[(0x100, "NONREC"), (0x200, "BULK")];

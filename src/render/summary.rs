@@ -66,7 +66,10 @@ fn find_shallow<'a>(nodes: &'a [Node], name: &str, depth: usize) -> Option<&'a N
     if depth == 0 {
         return None;
     }
-    nodes.iter().find(|n| n.name == name).or_else(|| nodes.iter().find_map(|n| find_shallow(&n.children, name, depth - 1)))
+    nodes
+        .iter()
+        .find(|n| n.name == name)
+        .or_else(|| nodes.iter().find_map(|n| find_shallow(&n.children, name, depth - 1)))
 }
 
 /// The summary text of one message.

@@ -43,9 +43,11 @@ pub fn write_summary(out: &mut impl Write, msg: &Message, first: Timestamp, styl
     let rel = msg.time.nanos_since(&first);
     let time = format!("{}.{:06}", rel.div_euclid(1_000_000_000), rel.rem_euclid(1_000_000_000) / 1000);
     let family = msg.protocol_name().map(str::to_string).unwrap_or_else(|| format!("proto {}", msg.protocol));
-    let ty = msg.type_name.as_deref().map(str::to_string).unwrap_or_else(|| {
-        msg.header.map(|h| format!("type 0x{:x}", h.ty)).unwrap_or_default()
-    });
+    let ty = msg
+        .type_name
+        .as_deref()
+        .map(str::to_string)
+        .unwrap_or_else(|| msg.header.map(|h| format!("type 0x{:x}", h.ty)).unwrap_or_default());
     let flags = msg.flag_names().join(",");
     let (seq, pid) = msg.header.map(|h| (h.seq, h.pid)).unwrap_or((0, 0));
     let text = summary(msg);

@@ -197,8 +197,12 @@ fn generic_attr(a: &RawAttr, base: usize, host: Endianness, depth: usize) -> Nod
     let offset = base + a.offset;
     let payload_base = offset + attr::NLA_HDRLEN;
     let mut node = if a.nested && depth < MAX_DEPTH && attr::looks_like_attrs(a.payload, host) {
-        Node::new(format!("attr {}", a.ty), "nest", Value::None, offset, a.len)
-            .with_children(decode_generic_attrs(a.payload, payload_base, host, depth + 1))
+        Node::new(format!("attr {}", a.ty), "nest", Value::None, offset, a.len).with_children(decode_generic_attrs(
+            a.payload,
+            payload_base,
+            host,
+            depth + 1,
+        ))
     } else {
         Node::new(format!("attr {}", a.ty), "bytes", Value::Bytes(a.payload.to_vec()), offset, a.len)
     };
@@ -258,8 +262,11 @@ fn decode_attr_payload(
     let p = a.payload;
     let leaf = |value| Node::new(spec.name, spec.kind, value, 0, 0);
     let wrong_len = |expected: &str| {
-        leaf(Value::Bytes(p.to_vec()))
-            .with_problem(Problem::Malformed(format!("{} needs {expected}, has {} bytes", spec.kind, p.len())))
+        leaf(Value::Bytes(p.to_vec())).with_problem(Problem::Malformed(format!(
+            "{} needs {expected}, has {} bytes",
+            spec.kind,
+            p.len()
+        )))
     };
     match &spec.ty {
         AttrType::Unused | AttrType::Pad => leaf(Value::Bytes(p.to_vec())),
@@ -282,12 +289,18 @@ fn decode_attr_payload(
             n
         }
         AttrType::Binary { sub_type: Some(s), .. } => match s.width() {
-            Some(w) if p.len() % w == 0 => {
+            Some(w) if p.len().is_multiple_of(w) => {
                 let children = p
                     .chunks(w)
                     .enumerate()
                     .map(|(i, c)| {
-                        Node::new(format!("[{i}]"), format!("{s:?}").to_lowercase(), scalar_value(ctx, c, *s, &spec.pres, false), pbase + i * w, w)
+                        Node::new(
+                            format!("[{i}]"),
+                            format!("{s:?}").to_lowercase(),
+                            scalar_value(ctx, c, *s, &spec.pres, false),
+                            pbase + i * w,
+                            w,
+                        )
                     })
                     .collect();
                 leaf(Value::None).with_children(children)
@@ -381,7 +394,12 @@ fn decode_attr_payload(
                     if f.set.is_some() {
                         children.extend(decode_attrs(ctx, f.set, &p[used..], pbase + used, depth + 1));
                     } else if used < p.len() {
-                        children.push(Node::problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown));
+                        children.push(Node::problem_bytes(
+                            "trailing bytes",
+                            &p[used..],
+                            pbase + used,
+                            Problem::Unknown,
+                        ));
                     }
                     leaf(Value::None).with_children(children)
                 }

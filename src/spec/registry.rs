@@ -106,12 +106,23 @@ pub enum AttrType {
     Scalar(Scalar),
     String,
     /// Opaque bytes, or a struct, or an array of scalars (`sub-type`).
-    Binary { structure: Option<StructId>, sub_type: Option<Scalar> },
+    Binary {
+        structure: Option<StructId>,
+        sub_type: Option<Scalar>,
+    },
     Bitfield32,
     Nest(Option<SetId>),
-    IndexedArray { sub_type: Box<AttrType> },
-    NestTypeValue { set: Option<SetId>, type_value: Vec<&'static str> },
-    SubMessage { sub_message: SubMsgId, selector: &'static str },
+    IndexedArray {
+        sub_type: Box<AttrType>,
+    },
+    NestTypeValue {
+        set: Option<SetId>,
+        type_value: Vec<&'static str>,
+    },
+    SubMessage {
+        sub_message: SubMsgId,
+        selector: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -407,9 +418,7 @@ fn presentation(
 fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     let family_name = leak(spec.name.clone());
     let protonum = match spec.protocol.as_deref() {
-        Some("netlink-raw") => {
-            Some(spec.protonum.ok_or("`protocol: netlink-raw` needs `protonum`")?)
-        }
+        Some("netlink-raw") => Some(spec.protonum.ok_or("`protocol: netlink-raw` needs `protonum`")?),
         None | Some("genetlink") | Some("genetlink-c") | Some("genetlink-legacy") => None,
         Some(p) => return Err(format!("unknown protocol `{p}`")),
     };
@@ -466,9 +475,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 "string" => MemberType::String(len.ok_or_else(|| format!("{owner}: string needs len"))?),
                 "binary" => {
                     let structure = match &m.r#struct {
-                        Some(s) => Some(
-                            *struct_ids.get(s).ok_or_else(|| format!("{owner}: struct `{s}` is not defined"))?,
-                        ),
+                        Some(s) => {
+                            Some(*struct_ids.get(s).ok_or_else(|| format!("{owner}: struct `{s}` is not defined"))?)
+                        }
                         None => None,
                     };
                     if len.is_none() && structure.is_none() {
@@ -549,16 +558,14 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             let kind = def.ty.clone().ok_or_else(|| format!("{owner}: no type"))?;
             let nested = |n: &Option<String>| -> Result<Option<SetId>, String> {
                 match n {
-                    Some(n) => Ok(Some(
-                        *set_ids.get(n).ok_or_else(|| format!("{owner}: attribute set `{n}` is not defined"))?,
-                    )),
+                    Some(n) => {
+                        Ok(Some(*set_ids.get(n).ok_or_else(|| format!("{owner}: attribute set `{n}` is not defined"))?))
+                    }
                     None => Ok(None),
                 }
             };
             let structure = match &def.r#struct {
-                Some(st) => {
-                    Some(*struct_ids.get(st).ok_or_else(|| format!("{owner}: struct `{st}` is not defined"))?)
-                }
+                Some(st) => Some(*struct_ids.get(st).ok_or_else(|| format!("{owner}: struct `{st}` is not defined"))?),
                 None => None,
             };
             let sub_scalar = def.sub_type.as_deref().and_then(Scalar::parse);
@@ -571,7 +578,8 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 "bitfield32" => AttrType::Bitfield32,
                 "nest" => AttrType::Nest(nested(&def.nested_attributes)?),
                 "indexed-array" => {
-                    let sub = def.sub_type.as_deref().ok_or_else(|| format!("{owner}: indexed-array needs sub-type"))?;
+                    let sub =
+                        def.sub_type.as_deref().ok_or_else(|| format!("{owner}: indexed-array needs sub-type"))?;
                     let sub_type = match sub {
                         "nest" => AttrType::Nest(nested(&def.nested_attributes)?),
                         "binary" => AttrType::Binary { structure, sub_type: None },
@@ -586,8 +594,10 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                     type_value: def.type_value.iter().map(|t| leak(t.clone())).collect(),
                 },
                 "sub-message" => {
-                    let sm = def.sub_message.as_ref().ok_or_else(|| format!("{owner}: sub-message needs sub-message"))?;
-                    let selector = def.selector.as_ref().ok_or_else(|| format!("{owner}: sub-message needs selector"))?;
+                    let sm =
+                        def.sub_message.as_ref().ok_or_else(|| format!("{owner}: sub-message needs sub-message"))?;
+                    let selector =
+                        def.selector.as_ref().ok_or_else(|| format!("{owner}: sub-message needs selector"))?;
                     AttrType::SubMessage {
                         sub_message: *sub_ids
                             .get(sm)
@@ -595,7 +605,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                         selector: leak(selector.clone()),
                     }
                 }
-                other => AttrType::Scalar(Scalar::parse(other).ok_or_else(|| format!("{owner}: unknown type `{other}`"))?),
+                other => {
+                    AttrType::Scalar(Scalar::parse(other).ok_or_else(|| format!("{owner}: unknown type `{other}`"))?)
+                }
             };
             let pres = presentation(
                 def.byte_order.as_deref(),
@@ -668,10 +680,14 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 None => default_header,
             };
             let idx = ops.len();
-            ops.push(Op { name: c_name(Some(&prefix), &op.name), kind: OpKind::from_op_name(&op.name), set, fixed_header });
+            ops.push(Op {
+                name: c_name(Some(&prefix), &op.name),
+                kind: OpKind::from_op_name(&op.name),
+                set,
+                fixed_header,
+            });
             let subops = [&op.r#do, &op.dump];
-            let mut requests: Vec<u16> =
-                subops.iter().filter_map(|s| s.as_ref()?.request.as_ref()?.value).collect();
+            let mut requests: Vec<u16> = subops.iter().filter_map(|s| s.as_ref()?.request.as_ref()?.value).collect();
             let replies: Vec<u16> = subops.iter().filter_map(|s| s.as_ref()?.reply.as_ref()?.value).collect();
             if let Some(v) = op.value {
                 requests.push(v);
