@@ -1,0 +1,27 @@
+//! Fuzzes the whole read-and-decode path: the input is a capture file (pcap or pcapng); every
+//! frame is decoded and rendered. Any panic is a bug.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nlscope::capture::CaptureReader;
+use nlscope::decode::Decoder;
+use nlscope::render::{json, text};
+use nlscope::spec::Registry;
+use std::sync::OnceLock;
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let registry = REGISTRY.get_or_init(|| Registry::builtin().unwrap());
+    let Ok(reader) = CaptureReader::new("fuzz".into(), Box::new(std::io::Cursor::new(data.to_vec()))) else {
+        return;
+    };
+    let mut decoder = Decoder::new(registry);
+    let mut sink = std::io::sink();
+    for frame in reader.flatten() {
+        for m in decoder.decode_frame(&frame).messages {
+            text::write_tree(&mut sink, &m, text::Style { color: false }).unwrap();
+            json::write_message(&mut sink, &m).unwrap();
+        }
+    }
+});

@@ -1,0 +1,61 @@
+//! Runs over ../shared/captures (real nlmon captures and public ones) when it is there: every
+//! file reads without a capture error, and known values decode right.
+
+mod common;
+
+use common::*;
+
+fn json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = bin().arg("-r").arg(path).args(["-T", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}: {}", path.display(), stderr(&out));
+    stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn every_shared_capture_reads_cleanly() {
+    let Some(root) = shared_captures() else { return };
+    let mut files = Vec::new();
+    for sub in ["real", "public", "public/xtcp2-sock-diag"] {
+        for e in std::fs::read_dir(root.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 80, "{} files", files.len());
+    for f in &files {
+        let lines = json_lines(f);
+        assert!(!lines.is_empty(), "{}", f.display());
+        // No frame is left undecoded for want of a netlink header.
+        for l in &lines {
+            assert!(l.get("body").is_some(), "{}: {l}", f.display());
+        }
+    }
+}
+
+#[test]
+fn big_route_dump_has_every_message() {
+    let Some(root) = shared_captures() else { return };
+    let lines = json_lines(&root.join("real/rtnl_route_dump_big.pcap"));
+    assert_eq!(lines.len(), 100_020);
+    // MANIFEST.md (counted by tshark): 40134 packets, 20000 of them NLMSG_ERROR (the ip -batch ACKs).
+    let frames: std::collections::BTreeSet<u64> = lines.iter().map(|l| l["frame"].as_u64().unwrap()).collect();
+    assert_eq!(frames.len(), 40_134);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "NLMSG_ERROR").count(), 20_000);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "NLMSG_DONE").count(), 4);
+}
+
+#[test]
+fn big_endian_host_capture_decodes() {
+    let Some(root) = shared_captures() else { return };
+    let lines = json_lines(&root.join("public/wireshark-sample_nlmon-big_rtnl_bigendian-host.pcap"));
+    assert_eq!(lines.len(), 13);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "RTM_NEWLINK").count(), 12);
+    assert_eq!(lines[2]["type"], "RTM_DELNEIGH");
+    let first = &lines[0]["body"];
+    let ifname = first.as_array().unwrap().iter().find(|n| n["name"] == "IFLA_IFNAME").unwrap();
+    assert_eq!(ifname["value"], "eth0");
+    let mtu = first.as_array().unwrap().iter().find(|n| n["name"] == "IFLA_MTU").unwrap();
+    assert_eq!(mtu["value"], 1500);
+}
