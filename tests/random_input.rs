@@ -59,7 +59,7 @@ fn random_payloads_in_every_protocol_never_panic() {
             .map(|_| {
                 let len = (rng.next() % 300) as usize;
                 let mut p: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-                if p.len() >= 16 && rng.next() % 2 == 0 {
+                if p.len() >= 16 && rng.next().is_multiple_of(2) {
                     // A plausible header so that bodies get decoded.
                     let ty = [16u16, 20, 24, 28, 2, 3, 0x10, 0x30, 0xa00, 1000][(rng.next() % 10) as usize];
                     p[0..4].copy_from_slice(&(len as u32).to_le_bytes());
