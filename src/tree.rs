@@ -158,7 +158,7 @@ impl fmt::Display for Value {
             Value::Hex(v) => write!(f, "0x{v:x}"),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bytes(b) if b.is_empty() => f.write_str("(empty)"),
-            Value::Bytes(b) => f.write_str(&hex::encode(b)),
+            Value::Bytes(b) => write_hex(f, b),
             Value::Flag => f.write_str("true"),
             Value::Ipv4(a) => write!(f, "{a}"),
             Value::Ipv6(a) => write!(f, "{a}"),
@@ -192,6 +192,20 @@ impl fmt::Display for Value {
             }
         }
     }
+}
+
+/// Lower-case hex without allocating.
+fn write_hex(f: &mut fmt::Formatter<'_>, b: &[u8]) -> fmt::Result {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 128];
+    for chunk in b.chunks(64) {
+        for (i, byte) in chunk.iter().enumerate() {
+            buf[2 * i] = DIGITS[usize::from(byte >> 4)];
+            buf[2 * i + 1] = DIGITS[usize::from(byte & 15)];
+        }
+        f.write_str(std::str::from_utf8(&buf[..2 * chunk.len()]).expect("hex digits"))?;
+    }
+    Ok(())
 }
 
 fn write_mac(f: &mut fmt::Formatter<'_>, b: &[u8]) -> fmt::Result {

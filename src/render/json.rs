@@ -9,6 +9,7 @@
 
 use std::io::{self, Write};
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value as Json, json};
 
 use crate::capture::Frame;
@@ -16,91 +17,117 @@ use crate::decode::Message;
 use crate::netlink::errno;
 use crate::tree::{Node, Problem, Value};
 
-fn value_json(v: &Value) -> Json {
-    match v {
-        Value::None => Json::Null,
-        Value::Unsigned(n) | Value::Hex(n) => json!(n),
-        Value::Signed(n) => json!(n),
-        Value::Errno(e) => json!(e),
-        Value::Str(s) => json!(s),
-        Value::Bytes(b) => json!(hex::encode(b)),
-        Value::Flag => json!(true),
-        Value::Enum { raw, name } => json!({ "value": raw, "name": name }),
-        Value::Flags { raw, names, unknown_bits } => {
-            let mut m = Map::new();
-            m.insert("value".into(), json!(raw));
-            m.insert("flags".into(), json!(names));
-            if *unknown_bits != 0 {
-                m.insert("unknown_bits".into(), json!(unknown_bits));
+/// A node value as JSON: numbers, strings, hex for bytes, objects for enums and flag sets.
+struct ValueJson<'a>(&'a Value);
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::None => s.serialize_none(),
+            Value::Unsigned(n) | Value::Hex(n) => s.serialize_u64(*n),
+            Value::Signed(n) => s.serialize_i64(*n),
+            Value::Errno(e) => s.serialize_i32(*e),
+            Value::Str(text) => s.serialize_str(text),
+            Value::Flag => s.serialize_bool(true),
+            Value::Enum { raw, name } => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("value", raw)?;
+                m.serialize_entry("name", name)?;
+                m.end()
             }
-            Json::Object(m)
+            Value::Flags { raw, names, unknown_bits } => {
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("value", raw)?;
+                m.serialize_entry("flags", names)?;
+                if *unknown_bits != 0 {
+                    m.serialize_entry("unknown_bits", unknown_bits)?;
+                }
+                m.end()
+            }
+            // Bytes (as hex), addresses, MACs, UUIDs: their text form.
+            other => s.collect_str(other),
         }
-        Value::Ipv4(_) | Value::Ipv6(_) | Value::Mac(_) | Value::Uuid(_) => json!(v.to_string()),
     }
 }
 
-pub fn node_json(n: &Node) -> Json {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(n.name));
-    m.insert("kind".into(), json!(n.kind));
-    if let Some(t) = n.attr_type {
-        m.insert("attr".into(), json!(t));
-    }
-    m.insert("value".into(), value_json(&n.value));
-    m.insert("offset".into(), json!(n.offset));
-    m.insert("length".into(), json!(n.length));
-    match &n.problem {
-        None => {}
-        Some(Problem::Unknown) => {
-            m.insert("unknown".into(), json!(true));
+/// A node with its children.
+pub struct NodeJson<'a>(pub &'a Node);
+
+impl Serialize for NodeJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &n.name)?;
+        m.serialize_entry("kind", &n.kind)?;
+        if let Some(t) = n.attr_type {
+            m.serialize_entry("attr", &t)?;
         }
-        Some(p) => {
-            m.insert("error".into(), json!(p.to_string()));
+        m.serialize_entry("value", &ValueJson(&n.value))?;
+        m.serialize_entry("offset", &n.offset)?;
+        m.serialize_entry("length", &n.length)?;
+        match &n.problem {
+            None => {}
+            Some(Problem::Unknown) => m.serialize_entry("unknown", &true)?,
+            Some(p) => m.serialize_entry("error", &p.to_string())?,
         }
+        if !n.children.is_empty() {
+            m.serialize_entry("children", &Nodes(&n.children))?;
+        }
+        m.end()
     }
-    if !n.children.is_empty() {
-        m.insert("children".into(), Json::Array(n.children.iter().map(node_json).collect()));
-    }
-    Json::Object(m)
 }
 
-pub fn message_json(msg: &Message) -> Json {
-    let mut m = Map::new();
-    m.insert("frame".into(), json!(msg.frame));
-    m.insert("index".into(), json!(msg.index));
-    m.insert("time".into(), json!(msg.time.to_string()));
-    m.insert("protocol".into(), json!(msg.protocol));
-    m.insert("family".into(), json!(msg.family_key()));
-    if let Some(g) = &msg.genl_family {
-        m.insert("genl_family".into(), json!(g));
+struct Nodes<'a>(&'a [Node]);
+
+impl Serialize for Nodes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(NodeJson))
     }
-    m.insert("type".into(), json!(msg.type_name));
-    if let Some(h) = msg.header {
-        m.insert("type_id".into(), json!(h.ty));
-        m.insert("flags".into(), json!(msg.flag_names()));
-        m.insert("seq".into(), json!(h.seq));
-        m.insert("pid".into(), json!(h.pid));
-        m.insert("len".into(), json!(h.len));
-    } else {
-        m.insert("len".into(), json!(msg.length));
-    }
-    m.insert("direction".into(), json!(msg.direction.as_str()));
-    if let Some(e) = msg.error {
-        m.insert("errno".into(), json!(e.unsigned_abs()));
-        if let Some((name, _)) = errno::lookup(e.unsigned_abs()) {
-            m.insert("error_name".into(), json!(name));
+}
+
+/// One message as the JSON Lines contract describes it.
+pub struct MessageJson<'a>(pub &'a Message);
+
+impl Serialize for MessageJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let msg = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("frame", &msg.frame)?;
+        m.serialize_entry("index", &msg.index)?;
+        m.serialize_entry("time", &msg.time.to_string())?;
+        m.serialize_entry("protocol", &msg.protocol)?;
+        m.serialize_entry("family", &msg.family_key())?;
+        if let Some(g) = &msg.genl_family {
+            m.serialize_entry("genl_family", g)?;
         }
+        m.serialize_entry("type", &msg.type_name)?;
+        if let Some(h) = msg.header {
+            m.serialize_entry("type_id", &h.ty)?;
+            m.serialize_entry("flags", &msg.flag_names())?;
+            m.serialize_entry("seq", &h.seq)?;
+            m.serialize_entry("pid", &h.pid)?;
+            m.serialize_entry("len", &h.len)?;
+        } else {
+            m.serialize_entry("len", &msg.length)?;
+        }
+        m.serialize_entry("direction", msg.direction.as_str())?;
+        if let Some(e) = msg.error {
+            m.serialize_entry("errno", &e.unsigned_abs())?;
+            if let Some((name, _)) = errno::lookup(e.unsigned_abs()) {
+                m.serialize_entry("error_name", name)?;
+            }
+        }
+        if msg.unknown {
+            m.serialize_entry("unknown", &true)?;
+        }
+        let body: Vec<&Node> = msg.header_node.iter().chain(&msg.body).collect();
+        m.serialize_entry("body", &body.iter().map(|n| NodeJson(n)).collect::<Vec<_>>())?;
+        m.end()
     }
-    if msg.unknown {
-        m.insert("unknown".into(), json!(true));
-    }
-    let body: Vec<Json> = msg.header_node.iter().chain(&msg.body).map(node_json).collect();
-    m.insert("body".into(), Json::Array(body));
-    Json::Object(m)
 }
 
 pub fn write_message(out: &mut impl Write, msg: &Message) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &message_json(msg))?;
+    serde_json::to_writer(&mut *out, &MessageJson(msg))?;
     out.write_all(b"\n")
 }
 

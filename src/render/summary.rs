@@ -1,6 +1,8 @@
 //! The short "what matters" text of a summary line: interface, address/prefix, route
 //! destination, error code... picked from the decoded tree by attribute name.
 
+use std::fmt::Write;
+
 use crate::decode::Message;
 use crate::tree::{Node, Value, find_in};
 
@@ -26,12 +28,20 @@ const PICKS: &[(&str, &str, Option<&str>)] = &[
     ("IFLA_MASTER", "master", None),
 ];
 
-/// A short value: enum names without their number.
+/// A short value: enum names without their number, strings without quotes.
 fn short(v: &Value) -> String {
+    let mut s = String::new();
+    push_short(&mut s, v);
+    s
+}
+
+fn push_short(s: &mut String, v: &Value) {
     match v {
-        Value::Enum { name: Some(n), .. } => n.to_string(),
-        Value::Str(s) => s.clone(),
-        other => other.to_string(),
+        Value::Enum { name: Some(n), .. } => s.push_str(n),
+        Value::Str(text) => s.push_str(text),
+        other => {
+            let _ = write!(s, "{other}");
+        }
     }
 }
 
@@ -61,15 +71,19 @@ fn error_text(msg: &Message) -> Option<String> {
     Some(s)
 }
 
-/// The first node named `name` within `depth` levels (deeper ones are details, not summary).
-fn find_shallow<'a>(nodes: &'a [Node], name: &str, depth: usize) -> Option<&'a Node> {
-    if depth == 0 {
-        return None;
+/// Records, for each entry of [`PICKS`], the first node of that name within `depth` levels
+/// (deeper ones are details, not summary), in one walk.
+fn collect<'a>(nodes: &'a [Node], depth: usize, found: &mut [Option<&'a Node>; PICKS.len()]) {
+    for n in nodes {
+        if let Some(i) = PICKS.iter().position(|p| p.0 == n.name) {
+            found[i].get_or_insert(n);
+        }
     }
-    nodes
-        .iter()
-        .find(|n| n.name == name)
-        .or_else(|| nodes.iter().find_map(|n| find_shallow(&n.children, name, depth - 1)))
+    if depth > 1 {
+        for n in nodes {
+            collect(&n.children, depth - 1, found);
+        }
+    }
 }
 
 /// The summary text of one message.
@@ -77,39 +91,56 @@ pub fn summary(msg: &Message) -> String {
     if let Some(s) = error_text(msg) {
         return s;
     }
-    let mut parts: Vec<String> = Vec::new();
+    let mut s = String::new();
+    let sep = |s: &mut String| {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+    };
     if let Some(g) = &msg.genl_family {
-        parts.push(g.clone());
+        s.push_str(g);
     }
-    for &(name, label, prefix) in PICKS {
-        let Some(node) = find_shallow(&msg.body, name, 3) else {
+    let mut found = [None; PICKS.len()];
+    collect(&msg.body, 3, &mut found);
+    let mut have_index = false;
+    let mut picked = 0;
+    for (i, &(_, label, prefix)) in PICKS.iter().enumerate() {
+        let Some(node) = found[i] else {
             continue;
         };
-        let mut text = short(&node.value);
-        if let Some(len) = prefix.and_then(|p| find_in(&msg.body, p)).and_then(|n| n.value.as_u64()) {
-            text = format!("{text}/{len}");
-        }
-        if label == "index" && parts.iter().any(|p| p.starts_with("index ")) {
-            continue;
-        }
-        parts.push(format!("{label} {text}"));
-    }
-    if parts.is_empty() || (parts.len() == 1 && msg.genl_family.is_some()) {
-        // Anything else: the first few named leaf values.
-        for n in msg.body.iter().filter(|n| n.attr_type.is_some() && n.problem.is_none()).take(3) {
-            if matches!(n.value, Value::None | Value::Bytes(_)) {
+        if label == "index" {
+            if have_index {
                 continue;
             }
-            parts.push(format!("{}={}", n.name, short(&n.value)));
+            have_index = true;
+        }
+        sep(&mut s);
+        s.push_str(label);
+        s.push(' ');
+        push_short(&mut s, &node.value);
+        if let Some(len) = prefix.and_then(|p| find_in(&msg.body, p)).and_then(|n| n.value.as_u64()) {
+            let _ = write!(s, "/{len}");
+        }
+        picked += 1;
+    }
+    if picked == 0 {
+        // Anything else: the first few named leaf values.
+        let leaves = msg.body.iter().filter(|n| n.attr_type.is_some() && n.problem.is_none());
+        for n in leaves.filter(|n| !matches!(n.value, Value::None | Value::Bytes(_))).take(3) {
+            sep(&mut s);
+            let _ = write!(s, "{}=", n.name);
+            push_short(&mut s, &n.value);
         }
     }
     if msg.header.is_none() {
         // uevents: the ACTION@DEVPATH line or ACTION and DEVPATH.
         if let Some(h) = find_in(&msg.body, "header") {
-            parts.push(short(&h.value));
+            sep(&mut s);
+            push_short(&mut s, &h.value);
         } else if let (Some(a), Some(d)) = (find_in(&msg.body, "ACTION"), find_in(&msg.body, "DEVPATH")) {
-            parts.push(format!("{}@{}", short(&a.value), short(&d.value)));
+            sep(&mut s);
+            let _ = write!(s, "{}@{}", short(&a.value), short(&d.value));
         }
     }
-    parts.join(" ")
+    s
 }

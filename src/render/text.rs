@@ -14,8 +14,19 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    fn begin(&self, out: &mut impl Write, code: &str) -> io::Result<()> {
+        if self.color { write!(out, "\x1b[{code}m") } else { Ok(()) }
+    }
+
+    fn end(&self, out: &mut impl Write) -> io::Result<()> {
+        if self.color { out.write_all(b"\x1b[0m") } else { Ok(()) }
+    }
+
+    /// Writes `text` in colour `code` without building a string.
+    fn write(&self, out: &mut impl Write, code: &str, text: &str) -> io::Result<()> {
+        self.begin(out, code)?;
+        out.write_all(text.as_bytes())?;
+        self.end(out)
     }
 
     /// A colour per protocol, so families stand apart in a long listing.
@@ -41,39 +52,47 @@ fn arrow(d: Direction) -> &'static str {
 /// `frame.index  time  dir  FAMILY  TYPE  [FLAGS]  seq pid  summary`.
 pub fn write_summary(out: &mut impl Write, msg: &Message, first: Timestamp, style: Style) -> io::Result<()> {
     let rel = msg.time.nanos_since(&first);
-    let time = format!("{}.{:06}", rel.div_euclid(1_000_000_000), rel.rem_euclid(1_000_000_000) / 1000);
-    let family = msg.protocol_name().map(str::to_string).unwrap_or_else(|| format!("proto {}", msg.protocol));
-    let ty = msg
-        .type_name
-        .as_deref()
-        .map(str::to_string)
-        .unwrap_or_else(|| msg.header.map(|h| format!("type 0x{:x}", h.ty)).unwrap_or_default());
-    let flags = msg.flag_names().join(",");
-    let (seq, pid) = msg.header.map(|h| (h.seq, h.pid)).unwrap_or((0, 0));
-    let text = summary(msg);
+    let (secs, micros) = (rel.div_euclid(1_000_000_000) as i64, (rel.rem_euclid(1_000_000_000) / 1000) as u32);
+    write!(out, "{:>6}.{:<3} {:>5}.{micros:06} {} ", msg.frame, msg.index, secs, arrow(msg.direction))?;
+    style.begin(out, Style::family_code(msg.protocol))?;
+    match msg.protocol_name() {
+        Some(name) => out.write_all(name.as_bytes())?,
+        None => write!(out, "proto {}", msg.protocol)?,
+    }
+    style.end(out)?;
+    out.write_all(b" ")?;
     let error = msg.error.is_some_and(|e| e != 0) || msg.has_error_nodes();
-    let ty_styled = if error {
-        style.paint("1;31", &ty)
-    } else if msg.unknown {
-        style.paint("33", &ty)
-    } else {
-        style.paint("1", &ty)
-    };
-    writeln!(
+    style.begin(
         out,
-        "{:>6}.{:<3} {:>12} {} {} {} [{}] seq={} pid={}{}{}",
-        msg.frame,
-        msg.index,
-        time,
-        arrow(msg.direction),
-        style.paint(Style::family_code(msg.protocol), &family),
-        ty_styled,
-        flags,
-        seq,
-        pid,
-        if text.is_empty() { "" } else { "  " },
-        text
-    )
+        if error {
+            "1;31"
+        } else if msg.unknown {
+            "33"
+        } else {
+            "1"
+        },
+    )?;
+    match (&msg.type_name, msg.header) {
+        (Some(t), _) => out.write_all(t.as_bytes())?,
+        (None, Some(h)) => write!(out, "type 0x{:x}", h.ty)?,
+        (None, None) => {}
+    }
+    style.end(out)?;
+    out.write_all(b" [")?;
+    for (i, f) in msg.flag_names().iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(f.as_bytes())?;
+    }
+    let (seq, pid) = msg.header.map(|h| (h.seq, h.pid)).unwrap_or((0, 0));
+    write!(out, "] seq={seq} pid={pid}")?;
+    let text = summary(msg);
+    if !text.is_empty() {
+        out.write_all(b"  ")?;
+        out.write_all(text.as_bytes())?;
+    }
+    out.write_all(b"\n")
 }
 
 /// The full tree of a message, indented two spaces per level.
@@ -96,19 +115,30 @@ pub fn write_tree(out: &mut impl Write, msg: &Message, style: Style) -> io::Resu
     Ok(())
 }
 
+const SPACES: &[u8; 64] = &[b' '; 64];
+
 pub fn write_node(out: &mut impl Write, n: &Node, depth: usize, style: Style) -> io::Result<()> {
-    let indent = "  ".repeat(depth);
-    let num = n.attr_type.map(|t| format!(" ({t})")).unwrap_or_default();
-    let value = match &n.value {
-        Value::None => String::new(),
-        v => format!(": {v}"),
-    };
-    let problem = match &n.problem {
-        None => String::new(),
-        Some(p @ Problem::Unknown) => format!("  {}", style.paint("33", &format!("[{p}]"))),
-        Some(p) => format!("  {}", style.paint("1;31", &format!("[{p}]"))),
-    };
-    writeln!(out, "{indent}{}{num} {}{value}{problem}", n.name, style.paint("2", &n.kind))?;
+    out.write_all(&SPACES[..(2 * depth).min(SPACES.len())])?;
+    out.write_all(n.name.as_bytes())?;
+    if let Some(t) = n.attr_type {
+        write!(out, " ({t})")?;
+    }
+    out.write_all(b" ")?;
+    style.write(out, "2", &n.kind)?;
+    if !matches!(n.value, Value::None) {
+        write!(out, ": {}", n.value)?;
+    }
+    match &n.problem {
+        None => {}
+        Some(p) => {
+            let code = if matches!(p, Problem::Unknown) { "33" } else { "1;31" };
+            out.write_all(b"  ")?;
+            style.begin(out, code)?;
+            write!(out, "[{p}]")?;
+            style.end(out)?;
+        }
+    }
+    out.write_all(b"\n")?;
     for c in &n.children {
         write_node(out, c, depth + 1, style)?;
     }

@@ -134,7 +134,7 @@ pub fn decode_struct(ctx: Ctx, sid: StructId, name: Cow<'static, str>, data: &[u
         children.push(node);
         pos += size;
     }
-    let mut node = Node::new(name, format!("struct {}", def.name), Value::None, base, pos).with_children(children);
+    let mut node = Node::new(name, def.kind, Value::None, base, pos).with_children(children);
     if pos < data.len() && depth == 0 {
         // Only the outermost caller knows whether more bytes after the struct are expected.
         node.length = pos;
@@ -152,8 +152,7 @@ pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, dept
             Problem::Malformed(format!("nesting deeper than {MAX_DEPTH} levels is not followed")),
         )];
     }
-    let mut raws: Vec<RawAttr> = Vec::new();
-    let mut nodes = Vec::new();
+    let mut raws: Vec<RawAttr> = Vec::with_capacity(data.len() / 8 + 1);
     let mut error = None;
     for a in attr::attrs(data, ctx.host) {
         match a {
@@ -161,6 +160,7 @@ pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, dept
             Err(e) => error = Some(e),
         }
     }
+    let mut nodes = Vec::with_capacity(raws.len() + usize::from(error.is_some()));
     for a in &raws {
         nodes.push(decode_attr(ctx, set, a, &raws, base, depth));
     }
@@ -285,7 +285,7 @@ fn decode_attr_payload(
             if used < p.len() {
                 n.children.push(Node::problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown));
             }
-            n.kind = Cow::Owned(format!("{} ({})", spec.kind, n.kind));
+            n.kind = Cow::Borrowed(spec.kind);
             n
         }
         AttrType::Binary { sub_type: Some(s), .. } => match s.width() {
@@ -296,7 +296,7 @@ fn decode_attr_payload(
                     .map(|(i, c)| {
                         Node::new(
                             format!("[{i}]"),
-                            format!("{s:?}").to_lowercase(),
+                            s.name(),
                             scalar_value(ctx, c, *s, &spec.pres, false),
                             pbase + i * w,
                             w,
@@ -331,7 +331,7 @@ fn decode_attr_payload(
                                 .with_children(decode_attrs(ctx, *s, e.payload, ebase, depth + 2)),
                             AttrType::Scalar(s) if s.width().is_none_or(|w| w == e.payload.len()) => Node::new(
                                 format!("[{}]", e.ty),
-                                format!("{s:?}").to_lowercase(),
+                                s.name(),
                                 scalar_value(ctx, e.payload, *s, &spec.pres, e.net_byteorder),
                                 0,
                                 0,

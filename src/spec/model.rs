@@ -2,9 +2,9 @@
 //! `genetlink-c`, `genetlink-legacy` and `netlink-raw` schemas, so that an unknown key is an error
 //! with its line and a kernel spec loads unchanged.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SpecFile {
     pub name: String,
@@ -43,14 +43,14 @@ pub struct SpecFile {
 }
 
 /// A number, or a name (of a const, or an expression the kernel's C generator understands).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum NumOrName {
     Num(i64),
     Name(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Definition {
     pub name: String,
@@ -78,14 +78,14 @@ pub struct Definition {
     pub members: Vec<Member>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Entry {
     Name(String),
     Full(EntryFull),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryFull {
     pub name: String,
@@ -95,7 +95,7 @@ pub struct EntryFull {
     pub doc: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Member {
     pub name: String,
@@ -117,7 +117,7 @@ pub struct Member {
     pub r#struct: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AttributeSet {
     pub name: String,
@@ -136,7 +136,7 @@ pub struct AttributeSet {
     pub attributes: Vec<Attribute>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Attribute {
     pub name: String,
@@ -175,7 +175,7 @@ pub struct Attribute {
 }
 
 /// Kernel input validation: read for completeness, not used for decoding.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Checks {
     #[serde(default)]
@@ -196,7 +196,7 @@ pub struct Checks {
     pub sparse: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SubMessage {
     pub name: String,
@@ -205,7 +205,7 @@ pub struct SubMessage {
     pub formats: Vec<SubMessageFormat>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SubMessageFormat {
     pub value: NumOrName,
@@ -215,7 +215,7 @@ pub struct SubMessageFormat {
     pub attribute_set: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Operations {
     #[serde(default)]
@@ -233,7 +233,7 @@ pub struct Operations {
     pub list: Vec<Operation>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Operation {
     pub name: String,
@@ -263,7 +263,7 @@ pub struct Operation {
     pub mcgrp: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SubOp {
     #[serde(default)]
@@ -276,7 +276,7 @@ pub struct SubOp {
     pub post: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AttrList {
     #[serde(default)]
@@ -285,13 +285,13 @@ pub struct AttrList {
     pub value: Option<u16>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct McastGroups {
     pub list: Vec<McastGroup>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct McastGroup {
     pub name: String,

@@ -84,6 +84,22 @@ impl Scalar {
         }
     }
 
+    /// The spec's name of the type (`u32`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scalar::U8 => "u8",
+            Scalar::U16 => "u16",
+            Scalar::U32 => "u32",
+            Scalar::U64 => "u64",
+            Scalar::S8 => "s8",
+            Scalar::S16 => "s16",
+            Scalar::S32 => "s32",
+            Scalar::S64 => "s64",
+            Scalar::Uint => "uint",
+            Scalar::Sint => "sint",
+        }
+    }
+
     pub fn signed(self) -> bool {
         matches!(self, Scalar::S8 | Scalar::S16 | Scalar::S32 | Scalar::S64 | Scalar::Sint)
     }
@@ -131,7 +147,8 @@ pub struct AttrSpec {
     pub name: &'static str,
     /// The spec's own name (`ifname`), used by selectors.
     pub spec_name: &'static str,
-    /// The type as the spec writes it (`u32`, `nest`...).
+    /// The type as the spec writes it (`u32`, `nest`...), with the struct for binary structs
+    /// (`binary (struct ifla-cacheinfo)`).
     pub kind: &'static str,
     pub ty: AttrType,
     pub pres: Presentation,
@@ -191,6 +208,8 @@ impl MemberSpec {
 #[derive(Debug, Clone)]
 pub struct StructDef {
     pub name: &'static str,
+    /// `struct <name>`, as nodes show it.
+    pub kind: &'static str,
     pub members: Vec<MemberSpec>,
     pub size: usize,
 }
@@ -288,11 +307,13 @@ fn c_name(prefix: Option<&str>, name: &str) -> &'static str {
 include!(concat!(env!("OUT_DIR"), "/builtin_specs.rs"));
 
 impl Registry {
-    /// The specs compiled into the binary.
+    /// The specs compiled into the binary (parsed from YAML at build time, embedded as JSON).
     pub fn builtin() -> Result<Registry, SpecError> {
         let mut r = Registry::default();
-        for (file, text) in BUILTIN_SPECS {
-            r.add_text(file, text)?;
+        for (file, json) in BUILTIN_SPECS {
+            let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
+            let spec: SpecFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+            r.insert(compile(file, spec).map_err(invalid)?);
         }
         Ok(r)
     }
@@ -500,7 +521,12 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             )?;
             members.push(MemberSpec { name: leak(m.name.replace('-', "_")), kind: leak(m.ty.clone()), ty, pres });
         }
-        structs.push(StructDef { name: leak(d.name.clone()), members, size: 0 });
+        structs.push(StructDef {
+            name: leak(d.name.clone()),
+            kind: leak(format!("struct {}", d.name)),
+            members,
+            size: 0,
+        });
     }
     // Sizes, innermost first (a struct can only contain structs defined without cycles).
     for _ in 0..structs.len() {
@@ -625,6 +651,10 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             if let Some(prev) = &set.by_type[idx] {
                 return Err(format!("{owner}: value {value} is already used by `{}`", prev.spec_name));
             }
+            let kind = match structure {
+                Some(s) if kind == "binary" => format!("binary (struct {})", struct_defs[s].name),
+                _ => kind,
+            };
             set.by_type[idx] = Some(AttrSpec {
                 name: c_name(Some(&prefix), &def.name),
                 spec_name: leak(a.name.clone()),
