@@ -330,7 +330,16 @@ fn header_node(hdr: &NlMsgHdr, msg: &Message, base: usize) -> Node {
     let (o_seq, l_seq) = at(field::SEQ);
     let (o_pid, l_pid) = at(field::PID);
     let flags = msg.flag_names();
-    let type_value = Value::Enum { raw: u64::from(hdr.ty), name: msg.type_name.clone() };
+    // In generic netlink the header's type is the family id; the command is in genlmsghdr.
+    let type_name = if msg.protocol == NETLINK_GENERIC && hdr.ty >= header::NLMSG_MIN_TYPE {
+        Some(Cow::Owned(match &msg.genl_family {
+            Some(f) => format!("genl family {f}"),
+            None => format!("genl family 0x{:x} (unresolved)", hdr.ty),
+        }))
+    } else {
+        msg.type_name.clone()
+    };
+    let type_value = Value::Enum { raw: u64::from(hdr.ty), name: type_name };
     let flag_value = Value::Flags {
         raw: u64::from(hdr.flags),
         names: flags.iter().filter(|f| !f.starts_with("0x")).cloned().map(Cow::Owned).collect(),

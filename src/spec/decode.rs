@@ -197,14 +197,14 @@ fn generic_attr(a: &RawAttr, base: usize, host: Endianness, depth: usize) -> Nod
     let offset = base + a.offset;
     let payload_base = offset + attr::NLA_HDRLEN;
     let mut node = if a.nested && depth < MAX_DEPTH && attr::looks_like_attrs(a.payload, host) {
-        Node::new(format!("attr {}", a.ty), "nest", Value::None, offset, a.len).with_children(decode_generic_attrs(
+        Node::new("attr", "nest", Value::None, offset, a.len).with_children(decode_generic_attrs(
             a.payload,
             payload_base,
             host,
             depth + 1,
         ))
     } else {
-        Node::new(format!("attr {}", a.ty), "bytes", Value::Bytes(a.payload.to_vec()), offset, a.len)
+        Node::new("attr", "bytes", Value::Bytes(a.payload.to_vec()), offset, a.len)
     };
     node.attr_type = Some(a.ty);
     node.problem = Some(Problem::Unknown);
