@@ -32,7 +32,7 @@ fn ext_ack(decoder: &Decoder, msg: &Message, data: &[u8], base: usize) -> Vec<No
     let nodes = match decoder.registry.genl_family(EXT_ACK_SPEC) {
         Some(family) => {
             let set = family.sets.iter().position(|s| s.name == "extack-attrs");
-            decode_attrs(Ctx { family, host: msg.endian }, set, data, base, 0)
+            decode_attrs(Ctx::new(family, msg.endian), set, data, base, 0)
         }
         None => decode_generic_attrs(data, base, msg.endian, 0),
     };

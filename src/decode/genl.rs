@@ -99,7 +99,7 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
         (Some(family), Some(op), Some(layout)) => {
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
-            let ctx = Ctx { family, host: msg.endian };
+            let ctx = Ctx::new(family, msg.endian);
             msg.body.extend(decode_body(ctx, false, layout.fixed_header, layout.set, attrs, attrs_base));
         }
         _ => {

@@ -248,8 +248,7 @@ impl<'r> Decoder<'r> {
             msg.type_name = Some(Cow::Borrowed(op.name));
             msg.op_kind = op.kind;
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
-            msg.body =
-                decode_body(Ctx { family, host: endian }, legacy, layout.fixed_header, layout.set, body, body_base);
+            msg.body = decode_body(Ctx::new(family, endian), legacy, layout.fixed_header, layout.set, body, body_base);
         } else {
             msg.unknown = true;
             if !body.is_empty() {
@@ -275,7 +274,9 @@ pub(crate) fn decode_body(
     // An empty body is a header-only message (a bare dump request): nothing to decode. A short
     // fixed header is what legacy dump requests send (`struct rtgenmsg`, one byte, padded to
     // four): fine for GET requests (`short_header_ok`), truncated anywhere else.
+    let mut ctx = ctx;
     if let Some(h) = fixed_header.filter(|_| !body.is_empty()) {
+        ctx.header = Some((h, body));
         let def = &ctx.family.structs[h];
         let mut node = decode_struct(ctx, h, Cow::Borrowed(def.name), body, base, 0);
         used = node.length;

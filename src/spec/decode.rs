@@ -9,7 +9,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::number::Endianness;
 
-use super::registry::{AttrSpec, AttrType, Family, Hint, MemberType, Order, Presentation, Scalar, SetId, StructId};
+use super::registry::{
+    AttrSet, AttrSpec, AttrType, Family, Hint, MemberType, Order, Presentation, Scalar, SetId, StructId,
+};
 use crate::netlink::attr::{self, RawAttr};
 use crate::netlink::header::read_uint;
 use crate::tree::{Node, Problem, Value};
@@ -24,6 +26,15 @@ pub struct Ctx<'a> {
     pub family: &'a Family,
     /// The capturing host's byte order.
     pub host: Endianness,
+    /// The message's fixed header and its bytes: sub-message selectors may name one of its
+    /// fields (`ifi-family` picks how IFLA_AF_SPEC and IFLA_PROTINFO are laid out).
+    pub header: Option<(StructId, &'a [u8])>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(family: &'a Family, host: Endianness) -> Self {
+        Ctx { family, host, header: None }
+    }
 }
 
 fn order(o: Order, host: Endianness) -> Endianness {
@@ -211,29 +222,47 @@ fn generic_attr(a: &RawAttr, base: usize, host: Endianness, depth: usize) -> Nod
     node
 }
 
-/// The selector value for a sub-message: the sibling attribute's string or number.
-fn selector_value(ctx: Ctx, set: &super::registry::AttrSet, selector: &str, siblings: &[RawAttr]) -> Option<String> {
-    let ty = set.type_of(selector)?;
-    let spec = set.get(ty)?;
-    let raw = siblings.iter().find(|r| r.ty == ty)?;
-    match (&spec.ty, scalar_of(&spec.ty)) {
-        (AttrType::String, _) => match string_value(raw.payload) {
-            Value::Str(s) => Some(s),
-            _ => None,
-        },
-        (_, Some(s)) if s.width().is_none_or(|w| w == raw.payload.len()) => {
-            let endian = if raw.net_byteorder { Endianness::Big } else { order(spec.pres.order, ctx.host) };
-            Some(read_uint(raw.payload, 0..raw.payload.len().min(8), endian).to_string())
+/// The values a sub-message selector takes: from a sibling attribute (its string, or its number
+/// and enum name) or else from a field of the message's fixed header.
+fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[RawAttr]) -> Vec<String> {
+    let named = |raw: u64, pres: &Presentation| {
+        let mut v = vec![raw.to_string()];
+        if let Some(name) = pres.enumeration.and_then(|e| ctx.family.enums[e].spec_name_of(raw)) {
+            v.push(name.to_string());
         }
-        _ => None,
+        v
+    };
+    if let Some((set, ty)) = set.and_then(|s| Some((s, s.type_of(selector)?))) {
+        let spec = set.get(ty).expect("type_of found it");
+        let Some(raw) = siblings.iter().find(|r| r.ty == ty) else { return Vec::new() };
+        return match &spec.ty {
+            AttrType::String => match string_value(raw.payload) {
+                Value::Str(s) => vec![s],
+                _ => Vec::new(),
+            },
+            AttrType::Scalar(s) if s.width().is_none_or(|w| w == raw.payload.len()) && raw.payload.len() <= 8 => {
+                let endian = if raw.net_byteorder { Endianness::Big } else { order(spec.pres.order, ctx.host) };
+                named(read_uint(raw.payload, 0..raw.payload.len(), endian), &spec.pres)
+            }
+            _ => Vec::new(),
+        };
     }
-}
-
-fn scalar_of(t: &AttrType) -> Option<Scalar> {
-    match t {
-        AttrType::Scalar(s) => Some(*s),
-        _ => None,
+    let Some((sid, bytes)) = ctx.header else { return Vec::new() };
+    let field = selector.replace('-', "_");
+    let mut pos = 0;
+    for m in &ctx.family.structs[sid].members {
+        let size = m.size(&ctx.family.structs);
+        if m.name == field {
+            return match (&m.ty, bytes.get(pos..pos + size)) {
+                (MemberType::Scalar(_), Some(b)) => {
+                    named(read_uint(b, 0..size, order(m.pres.order, ctx.host)), &m.pres)
+                }
+                _ => Vec::new(),
+            };
+        }
+        pos += size;
     }
+    Vec::new()
 }
 
 fn decode_attr(ctx: Ctx, set: Option<SetId>, a: &RawAttr, siblings: &[RawAttr], base: usize, depth: usize) -> Node {
@@ -271,6 +300,9 @@ fn decode_attr_payload(
     match &spec.ty {
         AttrType::Unused | AttrType::Pad => leaf(Value::Bytes(p.to_vec())),
         AttrType::Flag if p.is_empty() => leaf(Value::Flag),
+        // Some kernel code puts a flag attribute with a u8 (IFLA_VXLAN_TTL_INHERIT in 6.1): show
+        // the number, it is what the kernel sent.
+        AttrType::Flag if p.len() <= 8 => leaf(Value::Unsigned(read_uint(p, 0..p.len(), ctx.host))),
         AttrType::Flag => wrong_len("0 bytes"),
         AttrType::String => leaf(string_value(p)),
         AttrType::Scalar(s) => match s.width() {
@@ -380,8 +412,8 @@ fn decode_attr_payload(
         }
         AttrType::SubMessage { sub_message, selector } => {
             let sm = &ctx.family.sub_messages[*sub_message];
-            let sel = set.and_then(|s| selector_value(ctx, &ctx.family.sets[s], selector, siblings));
-            let format = sel.as_ref().and_then(|v| sm.formats.iter().find(|f| &f.value == v));
+            let sel = selector_values(ctx, set.map(|s| &ctx.family.sets[s]), selector, siblings);
+            let format = sm.formats.iter().find(|f| sel.contains(&f.value));
             match format {
                 Some(f) => {
                     let mut children = Vec::new();
@@ -401,11 +433,16 @@ fn decode_attr_payload(
                             Problem::Unknown,
                         ));
                     }
-                    leaf(Value::None).with_children(children)
+                    // What the selector chose is a nest like any other to the reader.
+                    let mut n = leaf(Value::None).with_children(children);
+                    n.kind = Cow::Borrowed("nest");
+                    n
                 }
+                // Nothing inside (`ingress` and `clsact` qdiscs have empty options): nothing unknown.
+                None if p.is_empty() => leaf(Value::None),
                 None => {
                     // A kind the spec does not describe: walk it generically if it is attributes.
-                    let why = match &sel {
+                    let why = match sel.first() {
                         Some(v) => format!("no format for {selector} {v:?} in {}", sm.name),
                         None => format!("selector {selector} is missing"),
                     };

@@ -219,12 +219,19 @@ pub struct EnumDef {
     pub name: &'static str,
     /// (value, C name); for flags the value is the bit mask.
     pub entries: Vec<(u64, &'static str)>,
+    /// The spec's own entry names (`bridge` for AF_BRIDGE), parallel to `entries`.
+    pub spec_names: Vec<&'static str>,
     pub flags: bool,
 }
 
 impl EnumDef {
     pub fn name_of(&self, v: u64) -> Option<&'static str> {
         self.entries.iter().find(|e| e.0 == v).map(|e| e.1)
+    }
+
+    /// The spec's name of a value (`bridge`), as sub-message selectors use it.
+    pub fn spec_name_of(&self, v: u64) -> Option<&'static str> {
+        self.entries.iter().position(|e| e.0 == v).map(|i| self.spec_names[i])
     }
 }
 
@@ -461,6 +468,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             None => 0,
         };
         let mut entries = Vec::new();
+        let mut spec_names = Vec::new();
         for e in &d.entries {
             let (name, value) = match e {
                 Entry::Name(n) => (n.as_str(), None),
@@ -477,9 +485,10 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 v as u64
             };
             entries.push((raw, c_name(Some(&prefix), name)));
+            spec_names.push(leak(name.to_string()));
         }
         enum_ids.insert(d.name.clone(), enums.len());
-        enums.push(EnumDef { name: leak(d.name.clone()), entries, flags });
+        enums.push(EnumDef { name: leak(d.name.clone()), entries, spec_names, flags });
     }
     // Structs may nest other structs: resolve names to ids first, then compile in order.
     let struct_defs: Vec<_> = spec.definitions.iter().filter(|d| d.ty == "struct").collect();
@@ -521,12 +530,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             )?;
             members.push(MemberSpec { name: leak(m.name.replace('-', "_")), kind: leak(m.ty.clone()), ty, pres });
         }
-        structs.push(StructDef {
-            name: leak(d.name.clone()),
-            kind: leak(format!("struct {}", d.name)),
-            members,
-            size: 0,
-        });
+        // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
+        let c_struct = d.name.replace('-', "_");
+        structs.push(StructDef { kind: leak(format!("struct {c_struct}")), name: leak(c_struct), members, size: 0 });
     }
     // Sizes, innermost first (a struct can only contain structs defined without cycles).
     for _ in 0..structs.len() {
@@ -652,7 +658,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 return Err(format!("{owner}: value {value} is already used by `{}`", prev.spec_name));
             }
             let kind = match structure {
-                Some(s) if kind == "binary" => format!("binary (struct {})", struct_defs[s].name),
+                Some(s) if kind == "binary" => format!("binary ({})", structs[s].kind),
                 _ => kind,
             };
             set.by_type[idx] = Some(AttrSpec {
