@@ -311,12 +311,37 @@ fn decode_attr_payload(
             Some(w) => wrong_len(&format!("{w} bytes")),
             None => wrong_len("4 or 8 bytes"),
         },
-        AttrType::Binary { structure: Some(sid), .. } => {
+        AttrType::Binary { structure: Some(sid), struct_array: true, .. } => {
+            let size = ctx.family.structs[*sid].size.max(1);
+            let mut children: Vec<Node> = p
+                .chunks(size)
+                .enumerate()
+                .map(|(i, c)| decode_struct(ctx, *sid, Cow::Owned(format!("[{i}]")), c, pbase + i * size, depth + 1))
+                .collect();
+            if let Some(last) = children.last_mut().filter(|_| !p.len().is_multiple_of(size)) {
+                last.problem =
+                    Some(Problem::Truncated(format!("{} bytes is not a whole number of {size}-byte entries", p.len())));
+            }
+            leaf(Value::None).with_children(children)
+        }
+        AttrType::Binary { structure: Some(sid), then, .. } => {
             let mut n = decode_struct(ctx, *sid, Cow::Borrowed(spec.name), p, pbase, depth + 1);
             let used = n.length;
             if used < p.len() {
-                n.children.push(Node::problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown));
+                match then {
+                    Some(set) => {
+                        let at = attr::align(used).min(p.len());
+                        n.children.extend(decode_attrs(ctx, Some(*set), &p[at..], pbase + at, depth + 1));
+                    }
+                    None => n.children.push(Node::problem_bytes(
+                        "trailing bytes",
+                        &p[used..],
+                        pbase + used,
+                        Problem::Unknown,
+                    )),
+                }
             }
+            n.length = p.len();
             n.kind = Cow::Borrowed(spec.kind);
             n
         }

@@ -121,10 +121,14 @@ pub enum AttrType {
     Flag,
     Scalar(Scalar),
     String,
-    /// Opaque bytes, or a struct, or an array of scalars (`sub-type`).
+    /// Opaque bytes, or a struct, or an array of scalars (`sub-type: u32`) or of structs
+    /// (`sub-type: struct` with `struct`); a struct may be followed by attributes
+    /// (`nested-attributes`, as in VETH_INFO_PEER: an ifinfomsg, then link attributes).
     Binary {
         structure: Option<StructId>,
         sub_type: Option<Scalar>,
+        struct_array: bool,
+        then: Option<SetId>,
     },
     Bitfield32,
     Nest(Option<SetId>),
@@ -606,7 +610,12 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 "pad" => AttrType::Pad,
                 "flag" => AttrType::Flag,
                 "string" => AttrType::String,
-                "binary" => AttrType::Binary { structure, sub_type: sub_scalar },
+                "binary" => AttrType::Binary {
+                    structure,
+                    sub_type: sub_scalar,
+                    struct_array: structure.is_some() && def.sub_type.as_deref() == Some("struct"),
+                    then: if structure.is_some() { nested(&def.nested_attributes)? } else { None },
+                },
                 "bitfield32" => AttrType::Bitfield32,
                 "nest" => AttrType::Nest(nested(&def.nested_attributes)?),
                 "indexed-array" => {
@@ -614,7 +623,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                         def.sub_type.as_deref().ok_or_else(|| format!("{owner}: indexed-array needs sub-type"))?;
                     let sub_type = match sub {
                         "nest" => AttrType::Nest(nested(&def.nested_attributes)?),
-                        "binary" => AttrType::Binary { structure, sub_type: None },
+                        "binary" => AttrType::Binary { structure, sub_type: None, struct_array: false, then: None },
                         s => AttrType::Scalar(
                             Scalar::parse(s).ok_or_else(|| format!("{owner}: unknown sub-type `{s}`"))?,
                         ),
