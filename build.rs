@@ -29,7 +29,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         let text = fs::read_to_string(f).unwrap();
-        let spec: model::SpecFile = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("dissectors/{name}: {e}"));
+        let spec: model::SpecFile = model::parse_yaml(&text).unwrap_or_else(|e| panic!("dissectors/{name}: {e}"));
         let json_path = Path::new(&out_dir).join(format!("{name}.json"));
         fs::write(&json_path, serde_json::to_string(&spec).unwrap()).unwrap();
         out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", json_path.display().to_string()));

@@ -302,3 +302,10 @@ pub struct McastGroup {
     #[serde(default)]
     pub value: Option<u32>,
 }
+
+/// Parses a spec file's YAML. Specs are YAML 1.2 (the kernel's say so): `on`, `off`, `yes` and
+/// `no` are strings, as enum entries named that way need.
+pub fn parse_yaml(text: &str) -> Result<SpecFile, serde_saphyr::Error> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options(text, options)
+}

@@ -348,7 +348,7 @@ impl Registry {
     /// Parses and compiles one spec.
     pub fn add_text(&mut self, file: &str, text: &str) -> Result<(), SpecError> {
         let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
-        let spec: SpecFile = serde_saphyr::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let spec = super::model::parse_yaml(text).map_err(|e| invalid(e.to_string()))?;
         let family = compile(file, spec).map_err(invalid)?;
         self.insert(family);
         Ok(())
