@@ -153,6 +153,33 @@ pub fn decode_struct(ctx: Ctx, sid: StructId, name: Cow<'static, str>, data: &[u
     node
 }
 
+/// Records of a struct whose first member is the record's length, each followed by attributes
+/// (RTA_MULTIPATH: `struct rtnexthop` and the next hop's own route attributes).
+fn decode_records(ctx: Ctx, sid: StructId, set: SetId, p: &[u8], pbase: usize, depth: usize) -> Vec<Node> {
+    let def = &ctx.family.structs[sid];
+    let len_width = def.members.first().map(|m| m.size(&ctx.family.structs)).unwrap_or(0);
+    let mut nodes = Vec::new();
+    let mut pos = 0;
+    while pos < p.len() {
+        let rest = &p[pos..];
+        let rec_len =
+            if len_width > 0 && rest.len() >= len_width { read_uint(rest, 0..len_width, ctx.host) as usize } else { 0 };
+        if rec_len < def.size || rec_len > rest.len() {
+            let why = format!("record length {rec_len} does not fit ({} bytes left, header {})", rest.len(), def.size);
+            nodes.push(Node::problem_bytes("bad record", rest, pbase + pos, Problem::Malformed(why)));
+            break;
+        }
+        let rec = &rest[..rec_len];
+        let mut n = decode_struct(ctx, sid, Cow::Owned(format!("[{}]", nodes.len())), rec, pbase + pos, depth + 1);
+        let at = attr::align(def.size).min(rec.len());
+        n.children.extend(decode_attrs(ctx, Some(set), &rec[at..], pbase + pos + at, depth + 1));
+        n.length = rec_len;
+        nodes.push(n);
+        pos += attr::align(rec_len);
+    }
+    nodes
+}
+
 /// Decodes `data` as attributes of `set` (or generically, if `None`).
 pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, depth: usize) -> Vec<Node> {
     if depth > MAX_DEPTH {
@@ -311,6 +338,9 @@ fn decode_attr_payload(
             Some(w) => wrong_len(&format!("{w} bytes")),
             None => wrong_len("4 or 8 bytes"),
         },
+        AttrType::Binary { structure: Some(sid), struct_array: true, then: Some(set), .. } => {
+            leaf(Value::None).with_children(decode_records(ctx, *sid, *set, p, pbase, depth))
+        }
         AttrType::Binary { structure: Some(sid), struct_array: true, .. } => {
             let size = ctx.family.structs[*sid].size.max(1);
             let mut children: Vec<Node> = p

@@ -667,6 +667,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 return Err(format!("{owner}: value {value} is already used by `{}`", prev.spec_name));
             }
             let kind = match structure {
+                Some(s) if kind == "binary" && def.sub_type.as_deref() == Some("struct") => {
+                    format!("binary (array of {})", structs[s].kind)
+                }
                 Some(s) if kind == "binary" => format!("binary ({})", structs[s].kind),
                 _ => kind,
             };
