@@ -145,6 +145,13 @@ fn run() -> anyhow::Result<ExitCode> {
     for (name, id) in &cli.genl_family {
         decoder.set_genl_family(*id, name);
     }
+    if path != std::path::Path::new("-") {
+        // First pass: generic netlink family ids named anywhere in the file (standard input
+        // cannot be read twice; there ids are learned as they pass).
+        for frame in capture::open(&path)?.flatten() {
+            decoder.learn_genl_families(&frame);
+        }
+    }
     let reader = capture::open(&path)?;
     let color = match cli.color {
         ColorChoice::Always => true,

@@ -2,7 +2,7 @@
 //! the family's attributes.
 //!
 //! Ids are assigned at run time. The control family is always 0x10 (`nlctrl`); other ids are
-//! learned from nlctrl's NEWFAMILY/DELFAMILY messages as they pass, or given by the user.
+//! learned from nlctrl's NEWFAMILY/DELFAMILY messages (see [`GenlFamilies`]), or given by the user.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,26 +20,41 @@ const CTRL_CMD_DELFAMILY: u8 = 2;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
 
-/// Family id to name.
+/// What nlctrl said about one id at one frame: registered under a name, or removed (`None`).
+type Event = (u64, Option<String>);
+
+/// Family ids to names, over the course of a capture.
+///
+/// Each NEWFAMILY/DELFAMILY is recorded with its frame. A message is named by the last event at
+/// or before its frame (so removal and re-registration take effect from that point on), or, when
+/// the id is used before nlctrl first names it, by the first event after it. Reading a file, a
+/// first pass over the capture records every event before anything is decoded; live, events are
+/// recorded as they pass. Ids named by the user win.
 #[derive(Debug, Default)]
 pub struct GenlFamilies {
-    names: HashMap<u16, String>,
+    manual: HashMap<u16, String>,
+    events: HashMap<u16, Vec<Event>>,
 }
 
 impl GenlFamilies {
     pub fn insert(&mut self, id: u16, name: &str) {
-        self.names.insert(id, name.to_string());
+        self.manual.insert(id, name.to_string());
     }
 
-    pub(super) fn name(&self, id: u16) -> Option<&str> {
+    pub(super) fn name(&self, id: u16, frame: u64) -> Option<&str> {
         if id == GENL_ID_CTRL {
             return Some("nlctrl");
         }
-        self.names.get(&id).map(String::as_str)
+        if let Some(n) = self.manual.get(&id) {
+            return Some(n);
+        }
+        let events = self.events.get(&id)?;
+        let event = events.iter().rev().find(|e| e.0 <= frame).or_else(|| events.first())?;
+        event.1.as_deref()
     }
 
-    /// Learns from an nlctrl NEWFAMILY (id registered or reported) or DELFAMILY (id gone).
-    fn learn(&mut self, cmd: u8, attrs: &[u8], endian: nom::number::Endianness) {
+    /// Records an nlctrl NEWFAMILY (id registered or reported) or DELFAMILY (id gone).
+    pub(super) fn learn(&mut self, frame: u64, cmd: u8, attrs: &[u8], endian: nom::number::Endianness) {
         if cmd != CTRL_CMD_NEWFAMILY && cmd != CTRL_CMD_DELFAMILY {
             return;
         }
@@ -55,12 +70,13 @@ impl GenlFamilies {
                 _ => {}
             }
         }
-        if let (Some(id), Some(name)) = (id, name) {
-            if cmd == CTRL_CMD_NEWFAMILY {
-                self.names.insert(id, name);
-            } else {
-                self.names.remove(&id);
-            }
+        let (Some(id), Some(name)) = (id, name) else { return };
+        let event = (frame, (cmd == CTRL_CMD_NEWFAMILY).then_some(name));
+        let events = self.events.entry(id).or_default();
+        // Kept in frame order; the same event seen in the first pass and again live is kept once.
+        let at = events.partition_point(|e| e.0 <= frame);
+        if !events[..at].iter().any(|e| *e == event) {
+            events.insert(at, event);
         }
     }
 }
@@ -81,9 +97,9 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
     let attrs = &body[GENL_HDRLEN..];
     let attrs_base = base + GENL_HDRLEN;
     if hdr.ty == GENL_ID_CTRL {
-        decoder.genl.learn(cmd, attrs, msg.endian);
+        decoder.genl.learn(msg.frame, cmd, attrs, msg.endian);
     }
-    let family_name = decoder.genl.name(hdr.ty).map(str::to_string);
+    let family_name = decoder.genl.name(hdr.ty, msg.frame).map(str::to_string);
     let spec = family_name.as_deref().and_then(|n| decoder.registry.genl_family(n));
     let op = spec.and_then(|f| f.op(u16::from(cmd)));
     let to_user = msg.direction == crate::capture::Direction::ToUser;

@@ -113,6 +113,32 @@ impl<'r> Decoder<'r> {
         self.genl.insert(id, name);
     }
 
+    /// The first pass over a file: records what nlctrl says about family ids anywhere in the
+    /// capture, so that messages sent before the reply that names their family are named too.
+    /// Builds no trees.
+    pub fn learn_genl_families(&mut self, frame: &Frame) {
+        if frame.protocol() != Some(NETLINK_GENERIC) {
+            return;
+        }
+        let payload = frame.payload();
+        let endian = guess_endianness(payload);
+        let mut pos = 0;
+        while let Some(hdr) = NlMsgHdr::parse(&payload[pos..], endian) {
+            let len = hdr.len as usize;
+            if len < NLMSG_HDRLEN + 4 || len > payload.len() - pos {
+                break;
+            }
+            if hdr.ty == genl::GENL_ID_CTRL {
+                let body = &payload[pos + NLMSG_HDRLEN..pos + len];
+                self.genl.learn(frame.number, body[0], &body[4..], endian);
+            }
+            pos += crate::netlink::attr::align(len);
+            if pos >= payload.len() {
+                break;
+            }
+        }
+    }
+
     pub fn decode_frame(&mut self, frame: &Frame) -> DecodedFrame {
         let Some(protocol) = frame.protocol() else {
             let why = match &frame.link {
@@ -184,7 +210,7 @@ impl<'r> Decoder<'r> {
     /// Names a message type without decoding a body (for capped echoed headers).
     fn name_only(&self, msg: &mut Message, protocol: u16, hdr: NlMsgHdr) {
         if protocol == NETLINK_GENERIC {
-            let name = self.genl.name(hdr.ty);
+            let name = self.genl.name(hdr.ty, msg.frame);
             msg.genl_family = name.map(str::to_string);
             msg.type_name = Some(Cow::Owned(match name {
                 Some(n) => format!("{n} message"),
