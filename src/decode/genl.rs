@@ -75,7 +75,7 @@ impl GenlFamilies {
         let events = self.events.entry(id).or_default();
         // Kept in frame order; the same event seen in the first pass and again live is kept once.
         let at = events.partition_point(|e| e.0 <= frame);
-        if !events[..at].iter().any(|e| *e == event) {
+        if !events[..at].contains(&event) {
             events.insert(at, event);
         }
     }
