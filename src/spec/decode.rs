@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use nom::number::Endianness;
 
 use super::registry::{
-    AttrSet, AttrSpec, AttrType, Family, Hint, MemberType, Order, Presentation, Scalar, SetId, StructId,
+    AttrSet, AttrSpec, AttrType, Family, Hint, MemberSpec, MemberType, Order, Presentation, Scalar, SetId, StructId,
 };
 use crate::netlink::attr::{self, RawAttr};
 use crate::netlink::header::read_uint;
@@ -128,6 +128,12 @@ pub fn decode_struct(ctx: Ctx, sid: StructId, name: Cow<'static, str>, data: &[u
             break;
         }
         let bytes = &data[pos..pos + size];
+        if let MemberType::Flexible { structure } = &m.ty {
+            let rest = &data[pos..];
+            children.push(flexible_member(ctx, m, *structure, rest, base + pos, depth));
+            pos = data.len();
+            break;
+        }
         let node = match &m.ty {
             MemberType::Pad(_) => {
                 pos += size;
@@ -140,17 +146,53 @@ pub fn decode_struct(ctx: Ctx, sid: StructId, name: Cow<'static, str>, data: &[u
             MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
                 decode_struct(ctx, *inner, Cow::Borrowed(m.name), bytes, base + pos, depth + 1)
             }
-            MemberType::Binary { .. } => Node::new(m.name, m.kind, bytes_value(bytes, m.pres.hint), base + pos, size),
+            MemberType::Binary { .. } | MemberType::Flexible { .. } => {
+                Node::new(m.name, m.kind, bytes_value(bytes, m.pres.hint), base + pos, size)
+            }
         };
         children.push(node);
         pos += size;
     }
-    let mut node = Node::new(name, def.kind, Value::None, base, pos).with_children(children);
-    if pos < data.len() && depth == 0 {
-        // Only the outermost caller knows whether more bytes after the struct are expected.
-        node.length = pos;
+    Node::new(name, def.kind, Value::None, base, pos).with_children(children)
+}
+
+/// A flexible array member: entries of a struct, or addresses, or bytes.
+fn flexible_member(
+    ctx: Ctx,
+    m: &MemberSpec,
+    structure: Option<StructId>,
+    rest: &[u8],
+    base: usize,
+    depth: usize,
+) -> Node {
+    let node = Node::new(m.name, m.kind, Value::None, base, rest.len());
+    let entry = match (structure, m.pres.hint) {
+        (Some(s), _) => ctx.family.structs[s].size,
+        (None, Some(Hint::Ipv6)) => 16,
+        (None, Some(Hint::Ipv4)) => 4,
+        (None, _) => 0,
+    };
+    if rest.is_empty() || entry == 0 || depth >= MAX_DEPTH {
+        let mut n = node;
+        n.value = bytes_value(rest, m.pres.hint);
+        return n;
     }
-    node
+    let mut children = Vec::with_capacity(rest.len() / entry);
+    let mut pos = 0;
+    while pos < rest.len() {
+        let name = Cow::Owned(format!("[{}]", children.len()));
+        let child = match structure {
+            Some(s) => decode_struct(ctx, s, name, &rest[pos..], base + pos, depth + 1),
+            None => {
+                let b = &rest[pos..(pos + entry).min(rest.len())];
+                Node::new(name, "binary", bytes_value(b, m.pres.hint), base + pos, b.len())
+            }
+        };
+        // A struct entry ends where its members end; one with a flexible member takes the rest.
+        pos += child.length.max(1);
+        children.push(child);
+    }
+    node.with_children(children)
 }
 
 /// Records of a struct whose first member is the record's length, each followed by attributes

@@ -180,7 +180,15 @@ impl AttrSet {
 pub enum MemberType {
     Scalar(Scalar),
     String(usize),
-    Binary { len: usize, structure: Option<StructId> },
+    Binary {
+        len: usize,
+        structure: Option<StructId>,
+    },
+    /// The last member as a C flexible array (`len: 0`): all the bytes left, as entries of
+    /// `structure` or as bytes shown by the display hint (a list of addresses, say).
+    Flexible {
+        structure: Option<StructId>,
+    },
     Pad(usize),
 }
 
@@ -205,6 +213,7 @@ impl MemberSpec {
                     *len
                 }
             }
+            MemberType::Flexible { .. } => 0,
         }
     }
 }
@@ -517,7 +526,14 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                     if len.is_none() && structure.is_none() {
                         return Err(format!("{owner}: binary needs len or struct"));
                     }
-                    MemberType::Binary { len: len.unwrap_or(0), structure }
+                    if len == Some(0) {
+                        if !std::ptr::eq(m, d.members.last().expect("m is a member")) {
+                            return Err(format!("{owner}: only the last member can be a flexible array (len 0)"));
+                        }
+                        MemberType::Flexible { structure }
+                    } else {
+                        MemberType::Binary { len: len.unwrap_or(0), structure }
+                    }
                 }
                 other => MemberType::Scalar(
                     Scalar::parse(other).ok_or_else(|| format!("{owner}: unknown member type `{other}`"))?,
