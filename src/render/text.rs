@@ -117,16 +117,36 @@ pub fn write_tree(out: &mut impl Write, msg: &Message, style: Style) -> io::Resu
 
 const SPACES: &[u8; 64] = &[b' '; 64];
 
+/// A value as `Display` shows it, with the common cases written without `core::fmt` (the tree of
+/// a big dump has millions of them).
+fn write_value(out: &mut impl Write, v: &Value, num: &mut itoa::Buffer) -> io::Result<()> {
+    match v {
+        Value::Unsigned(n) => out.write_all(num.format(*n).as_bytes()),
+        Value::Signed(n) => out.write_all(num.format(*n).as_bytes()),
+        Value::Enum { raw, name: Some(name) } => {
+            out.write_all(name.as_bytes())?;
+            out.write_all(b" (")?;
+            out.write_all(num.format(*raw).as_bytes())?;
+            out.write_all(b")")
+        }
+        other => write!(out, "{other}"),
+    }
+}
+
 pub fn write_node(out: &mut impl Write, n: &Node, depth: usize, style: Style) -> io::Result<()> {
     out.write_all(&SPACES[..(2 * depth).min(SPACES.len())])?;
     out.write_all(n.name.as_bytes())?;
+    let mut num = itoa::Buffer::new();
     if let Some(t) = n.attr_type {
-        write!(out, " ({t})")?;
+        out.write_all(b" (")?;
+        out.write_all(num.format(t).as_bytes())?;
+        out.write_all(b")")?;
     }
     out.write_all(b" ")?;
     style.write(out, "2", &n.kind)?;
     if !matches!(n.value, Value::None) {
-        write!(out, ": {}", n.value)?;
+        out.write_all(b": ")?;
+        write_value(out, &n.value, &mut num)?;
     }
     match &n.problem {
         None => {}
