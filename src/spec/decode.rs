@@ -222,6 +222,39 @@ fn decode_records(ctx: Ctx, sid: StructId, set: SetId, p: &[u8], pbase: usize, d
     nodes
 }
 
+/// A `nest-type-value`: each level's attribute types carry a value (nlctrl's policy dump: policy
+/// index, then attribute number); the innermost level holds attributes of `set`.
+fn type_value_levels(ctx: Ctx, set: Option<SetId>, labels: &[&str], p: &[u8], pbase: usize, depth: usize) -> Vec<Node> {
+    if depth > MAX_DEPTH {
+        return vec![Node::problem_bytes("nested attributes", p, pbase, Problem::Malformed("nesting too deep".into()))];
+    }
+    let mut children = Vec::new();
+    for e in attr::attrs(p, ctx.host) {
+        match e {
+            Ok(e) => {
+                let eoff = pbase + e.offset;
+                let inner_base = eoff + attr::NLA_HDRLEN;
+                let inner = match labels {
+                    [_] => decode_attrs(ctx, set, e.payload, inner_base, depth + 1),
+                    [_, rest @ ..] => type_value_levels(ctx, set, rest, e.payload, inner_base, depth + 1),
+                    [] => unreachable!("at least one label"),
+                };
+                // Named by the label, numbered by the attribute type: `policy-id (3)`.
+                let mut n = Node::new(labels[0], "nest", Value::None, eoff, e.len).with_children(inner);
+                n.attr_type = Some(e.ty);
+                children.push(n);
+            }
+            Err(err) => children.push(Node::problem_bytes(
+                "bad attribute",
+                &p[err.offset..],
+                pbase + err.offset,
+                Problem::Malformed(err.reason),
+            )),
+        }
+    }
+    children
+}
+
 /// Decodes `data` as attributes of `set` (or generically, if `None`).
 pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, depth: usize) -> Vec<Node> {
     if depth > MAX_DEPTH {
@@ -470,9 +503,9 @@ fn decode_attr_payload(
                             }
                             _ => Node::new(format!("[{}]", e.ty), "binary", Value::Bytes(e.payload.to_vec()), 0, 0),
                         };
+                        // The index is in the name (`[2]`); attr_type stays unset so it is not shown twice.
                         n.offset = eoff;
                         n.length = e.len;
-                        n.attr_type = Some(e.ty);
                         children.push(n);
                     }
                     Err(err) => children.push(Node::problem_bytes(
@@ -486,26 +519,8 @@ fn decode_attr_payload(
             leaf(Value::None).with_children(children)
         }
         AttrType::NestTypeValue { set: inner, type_value } => {
-            let label = type_value.first().copied().unwrap_or("type");
-            let mut children = Vec::new();
-            for e in attr::attrs(p, ctx.host) {
-                match e {
-                    Ok(e) => {
-                        let eoff = pbase + e.offset;
-                        let mut n = Node::new(format!("{label} {}", e.ty), "nest", Value::None, eoff, e.len)
-                            .with_children(decode_attrs(ctx, *inner, e.payload, eoff + attr::NLA_HDRLEN, depth + 2));
-                        n.attr_type = Some(e.ty);
-                        children.push(n);
-                    }
-                    Err(err) => children.push(Node::problem_bytes(
-                        "bad attribute",
-                        &p[err.offset..],
-                        pbase + err.offset,
-                        Problem::Malformed(err.reason),
-                    )),
-                }
-            }
-            leaf(Value::None).with_children(children)
+            let labels: &[&str] = if type_value.is_empty() { &["type"] } else { type_value };
+            leaf(Value::None).with_children(type_value_levels(ctx, *inner, labels, p, pbase, depth + 1))
         }
         AttrType::SubMessage { sub_message, selector } => {
             let sm = &ctx.family.sub_messages[*sub_message];
