@@ -224,7 +224,14 @@ fn decode_records(ctx: Ctx, sid: StructId, set: SetId, p: &[u8], pbase: usize, d
 
 /// A `nest-type-value`: each level's attribute types carry a value (nlctrl's policy dump: policy
 /// index, then attribute number); the innermost level holds attributes of `set`.
-fn type_value_levels(ctx: Ctx, set: Option<SetId>, labels: &[&str], p: &[u8], pbase: usize, depth: usize) -> Vec<Node> {
+fn type_value_levels(
+    ctx: Ctx,
+    set: Option<SetId>,
+    labels: &[&'static str],
+    p: &[u8],
+    pbase: usize,
+    depth: usize,
+) -> Vec<Node> {
     if depth > MAX_DEPTH {
         return vec![Node::problem_bytes("nested attributes", p, pbase, Problem::Malformed("nesting too deep".into()))];
     }
@@ -519,7 +526,7 @@ fn decode_attr_payload(
             leaf(Value::None).with_children(children)
         }
         AttrType::NestTypeValue { set: inner, type_value } => {
-            let labels: &[&str] = if type_value.is_empty() { &["type"] } else { type_value };
+            let labels: &[&'static str] = if type_value.is_empty() { &["type"] } else { type_value };
             leaf(Value::None).with_children(type_value_levels(ctx, *inner, labels, p, pbase, depth + 1))
         }
         AttrType::SubMessage { sub_message, selector } => {
