@@ -101,22 +101,22 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
     }
     let family_name = decoder.genl.name(hdr.ty, msg.frame).map(str::to_string);
     let spec = family_name.as_deref().and_then(|n| decoder.registry.genl_family(n));
-    let op = spec.and_then(|f| f.op(u16::from(cmd)));
     let to_user = msg.direction == crate::capture::Direction::ToUser;
-    let layout = spec.and_then(|f| f.layout_op(u16::from(cmd), to_user));
-    let cmd_value = Value::Enum { raw: u64::from(cmd), name: op.map(|o| Cow::Borrowed(o.name)) };
+    let notification = hdr.pid == 0 && hdr.seq == 0;
+    let resolved = spec.and_then(|f| Some((f, f.resolve(u16::from(cmd), to_user, notification)?)));
+    let cmd_value = Value::Enum { raw: u64::from(cmd), name: resolved.map(|(_, (name, _))| Cow::Borrowed(name)) };
     let genl_header = Node::new("genlmsghdr", "struct genlmsghdr", Value::None, base, GENL_HDRLEN).with_children(vec![
         Node::new("cmd", "u8", cmd_value, base, 1),
         Node::new("version", "u8", Value::Unsigned(u64::from(body[1])), base + 1, 1),
         Node::new("reserved", "u16", Value::Unsigned(read_uint(body, 2..4, msg.endian)), base + 2, 2),
     ]);
     msg.body.push(genl_header);
-    match (spec, op, layout) {
-        (Some(family), Some(op), Some(layout)) => {
-            msg.type_name = Some(Cow::Borrowed(op.name));
+    match resolved {
+        Some((family, (name, op))) => {
+            msg.type_name = Some(Cow::Borrowed(name));
             msg.op_kind = op.kind;
             let ctx = Ctx::new(family, msg.endian);
-            msg.body.extend(decode_body(ctx, false, layout.fixed_header, layout.set, attrs, attrs_base));
+            msg.body.extend(decode_body(ctx, false, op.fixed_header, op.set, attrs, attrs_base));
         }
         _ => {
             msg.unknown = true;

@@ -268,13 +268,14 @@ impl<'r> Decoder<'r> {
             control::decode(self, frame, &mut msg, body, body_base, depth);
         } else if protocol == NETLINK_GENERIC {
             genl::decode(self, &mut msg, body, body_base);
-        } else if let Some(family) = self.registry.raw_family(protocol, hdr.ty) {
-            let op = family.op(hdr.ty).expect("indexed");
-            let layout = family.layout_op(hdr.ty, direction == Direction::ToUser).unwrap_or(op);
-            msg.type_name = Some(Cow::Borrowed(op.name));
+        } else if let Some((family, (name, op))) = self.registry.raw_family(protocol, hdr.ty).and_then(|f| {
+            let notification = hdr.pid == 0 && hdr.seq == 0;
+            Some((f, f.resolve(hdr.ty, direction == Direction::ToUser, notification)?))
+        }) {
+            msg.type_name = Some(Cow::Borrowed(name));
             msg.op_kind = op.kind;
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
-            msg.body = decode_body(Ctx::new(family, endian), legacy, layout.fixed_header, layout.set, body, body_base);
+            msg.body = decode_body(Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base);
         } else {
             msg.unknown = true;
             if !body.is_empty() {

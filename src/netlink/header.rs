@@ -86,7 +86,8 @@ impl OpKind {
         let lower = name.to_ascii_lowercase();
         let parts: Vec<&str> = lower.split(['-', '_']).collect();
         let starts = |p: &str| parts.iter().any(|w| w.starts_with(p));
-        if starts("get") || starts("dump") || starts("list") {
+        // sock_diag's requests (SOCK_DIAG_BY_FAMILY) are lookups and dumps.
+        if starts("get") || starts("dump") || starts("list") || starts("diag") {
             OpKind::Get
         } else if starts("new") || starts("add") || starts("create") {
             OpKind::New
@@ -170,5 +171,6 @@ mod tests {
         assert_eq!(OpKind::from_op_name("newroute"), OpKind::New);
         assert_eq!(OpKind::from_op_name("delneigh"), OpKind::Del);
         assert_eq!(OpKind::from_op_name("setlink"), OpKind::Other);
+        assert_eq!(OpKind::from_op_name("sock-diag-by-family"), OpKind::Get);
     }
 }

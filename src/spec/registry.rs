@@ -265,6 +265,9 @@ pub struct SubMsg {
 pub struct Op {
     /// The C name (`RTM_NEWLINK`, `CTRL_CMD_GETFAMILY`).
     pub name: &'static str,
+    /// The C name of its reply where replies are numbered apart from requests
+    /// (`ETHTOOL_MSG_TSINFO_GET_REPLY`); else the same as `name`.
+    pub reply_name: &'static str,
     pub kind: OpKind,
     pub set: Option<SetId>,
     pub fixed_header: Option<StructId>,
@@ -284,9 +287,12 @@ pub struct Family {
     pub ops: Vec<Op>,
     /// Message type (raw) or command (generic) to the operation whose request has that value.
     pub op_by_value: HashMap<u16, usize>,
-    /// Message type or command to the operation whose reply has that value, where the reply's
-    /// layout differs from the request's (kernel-to-user messages use it).
+    /// Message type or command to the operation whose reply has that value (kernel-to-user
+    /// messages use its layout).
     pub reply_op_by_value: HashMap<u16, usize>,
+    /// Value to the event (notification) operation that uses it (`event:`/`mcgrp:` operations);
+    /// multicast notifications are looked up here first, as their numbers may be reply numbers too.
+    pub event_op_by_value: HashMap<u16, usize>,
 }
 
 impl Family {
@@ -294,11 +300,28 @@ impl Family {
         self.op_by_value.get(&value).map(|&i| &self.ops[i])
     }
 
-    /// The operation that describes the layout of a message of this value: the reply's for
-    /// messages to user space when the spec gives one, else the request's.
-    pub fn layout_op(&self, value: u16, to_user: bool) -> Option<&Op> {
-        let reply = if to_user { self.reply_op_by_value.get(&value) } else { None };
-        reply.or_else(|| self.op_by_value.get(&value)).map(|&i| &self.ops[i])
+    /// The name and layout of a message with this type (raw) or command (generic). Messages to
+    /// user space take the reply's layout where the spec gives one (and, in generic families
+    /// that number replies apart, its name); multicast notifications take an event's first.
+    pub fn resolve(&self, value: u16, to_user: bool, notification: bool) -> Option<(&'static str, &Op)> {
+        let get = |m: &HashMap<u16, usize>| m.get(&value).map(|&i| &self.ops[i]);
+        if to_user {
+            if let Some(op) = get(&self.event_op_by_value).filter(|_| notification) {
+                return Some((op.name, op));
+            }
+            if let Some(op) = get(&self.reply_op_by_value) {
+                // Raw families number replies as requests (RTM_NEWLINK answers RTM_GETLINK).
+                let name = match self.protonum {
+                    Some(_) => get(&self.op_by_value).map_or(op.name, |o| o.name),
+                    None => op.reply_name,
+                };
+                return Some((name, op));
+            }
+            if let Some(op) = get(&self.event_op_by_value) {
+                return Some((op.name, op));
+            }
+        }
+        get(&self.op_by_value).map(|op| (op.name, op))
     }
 }
 
@@ -725,6 +748,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     let mut ops = Vec::new();
     let mut op_by_value = HashMap::new();
     let mut reply_op_by_value = HashMap::new();
+    let mut event_op_by_value = HashMap::new();
     if let Some(o) = &spec.operations {
         let prefix = o.name_prefix.clone().unwrap_or_else(|| format!("{}-cmd-", spec.name));
         let directional = o.enum_model.as_deref() == Some("directional");
@@ -744,15 +768,19 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 None => default_header,
             };
             let idx = ops.len();
-            ops.push(Op {
-                name: c_name(Some(&prefix), &op.name),
-                kind: OpKind::from_op_name(&op.name),
-                set,
-                fixed_header,
-            });
             let subops = [&op.r#do, &op.dump];
             let mut requests: Vec<u16> = subops.iter().filter_map(|s| s.as_ref()?.request.as_ref()?.value).collect();
             let replies: Vec<u16> = subops.iter().filter_map(|s| s.as_ref()?.reply.as_ref()?.value).collect();
+            let name = c_name(Some(&prefix), &op.name);
+            // ETHTOOL_MSG_TSINFO_GET (25) is answered by ETHTOOL_MSG_TSINFO_GET_REPLY (26); a
+            // reply under the request's own number keeps the request's name.
+            let reply_name = if protonum.is_none() && replies.iter().any(|r| !requests.contains(r)) {
+                leak(format!("{name}_REPLY"))
+            } else {
+                name
+            };
+            ops.push(Op { name, reply_name, kind: OpKind::from_op_name(&op.name), set, fixed_header });
+            let is_event = op.event.is_some() || op.mcgrp.is_some();
             if let Some(v) = op.value {
                 requests.push(v);
             }
@@ -766,13 +794,19 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 op_by_value.insert(v, idx);
             }
             for v in replies {
-                reply_op_by_value.insert(v, idx);
+                if is_event {
+                    event_op_by_value.insert(v, idx);
+                } else {
+                    reply_op_by_value.insert(v, idx);
+                }
             }
         }
     }
-    // A value that only ever appears as a reply is still named by its operation.
-    for (&v, &idx) in &reply_op_by_value {
-        op_by_value.entry(v).or_insert(idx);
+    // In raw families a value that only ever appears as a reply is still named by its operation.
+    if protonum.is_some() {
+        for (&v, &idx) in reply_op_by_value.iter().chain(&event_op_by_value) {
+            op_by_value.entry(v).or_insert(idx);
+        }
     }
     Ok(Family {
         name: family_name,
@@ -785,6 +819,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
         ops,
         op_by_value,
         reply_op_by_value,
+        event_op_by_value,
     })
 }
 
