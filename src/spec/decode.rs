@@ -67,7 +67,12 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
         if pres.as_flags {
             return flags_value(raw, def.entries.as_slice());
         }
-        return Value::Enum { raw, name: def.name_of(raw).map(Cow::Borrowed) };
+        return match def.name_of(raw) {
+            Some(name) => Value::Enum { raw, name: Some(Cow::Borrowed(name)) },
+            // A handle-like field with a few named values (TC_H_ROOT) and many plain ones.
+            None if pres.hint == Some(Hint::Hex) => Value::Hex(raw),
+            None => Value::Enum { raw, name: None },
+        };
     }
     if pres.hint == Some(Hint::Hex) {
         return Value::Hex(raw);
