@@ -8,6 +8,7 @@
 mod control;
 mod endian;
 mod genl;
+mod sock_diag;
 mod uevent;
 
 use std::borrow::Cow;
@@ -18,7 +19,7 @@ pub use endian::guess_endianness;
 
 use crate::capture::{Direction, Frame, Timestamp};
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
-use crate::netlink::protocol::{self, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT};
+use crate::netlink::protocol::{self, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_USERSOCK};
 use crate::spec::Registry;
 use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct};
 use crate::tree::{Node, Problem, Value};
@@ -216,7 +217,7 @@ impl<'r> Decoder<'r> {
                 Some(n) => format!("{n} message"),
                 None => format!("genl family 0x{:x} (unresolved)", hdr.ty),
             }));
-        } else if hdr.ty < header::NLMSG_MIN_TYPE {
+        } else if (1..header::NLMSG_MIN_TYPE).contains(&hdr.ty) {
             msg.type_name = Some(Cow::Borrowed(control::name(hdr.ty)));
         } else if let Some(f) = self.registry.raw_family(protocol, hdr.ty) {
             msg.type_name = f.op(hdr.ty).map(|o| Cow::Borrowed(o.name));
@@ -264,7 +265,8 @@ impl<'r> Decoder<'r> {
         if echoed_header_only {
             // A capped echo: only the request's header is there; name its type.
             self.name_only(&mut msg, protocol, hdr);
-        } else if hdr.ty < header::NLMSG_MIN_TYPE {
+        } else if (1..header::NLMSG_MIN_TYPE).contains(&hdr.ty) {
+            // Type 0 is no control message: NETLINK_FIB_LOOKUP's requests use it.
             control::decode(self, frame, &mut msg, body, body_base, depth);
         } else if protocol == NETLINK_GENERIC {
             genl::decode(self, &mut msg, body, body_base);
@@ -275,7 +277,22 @@ impl<'r> Decoder<'r> {
             msg.type_name = Some(Cow::Borrowed(name));
             msg.op_kind = op.kind;
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
-            msg.body = decode_body(Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base);
+            let to_user = direction == Direction::ToUser;
+            let by_family = (protocol, hdr.ty) == (sock_diag::NETLINK_SOCK_DIAG, sock_diag::SOCK_DIAG_BY_FAMILY);
+            msg.body = by_family
+                .then(|| sock_diag::decode(family, endian, to_user, body, body_base))
+                .flatten()
+                .unwrap_or_else(|| {
+                    decode_body(Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base)
+                });
+        } else if protocol == NETLINK_USERSOCK {
+            // User-to-user messages: their layout is the programs' own business. Walk them as
+            // attributes when they are exactly that, else keep the bytes, and say so.
+            msg.type_name = Some(Cow::Owned(format!("user-defined type 0x{:x}", hdr.ty)));
+            if !body.is_empty() {
+                msg.body = unknown_payload(body, body_base, endian);
+                msg.body.iter_mut().for_each(user_defined);
+            }
         } else {
             msg.unknown = true;
             if !body.is_empty() {
@@ -343,6 +360,15 @@ pub(crate) fn unknown_payload(data: &[u8], base: usize, host: Endianness) -> Vec
     } else {
         vec![Node::problem_bytes("payload", data, base, Problem::Unknown)]
     }
+}
+
+/// Marks a generically walked node as user-defined rather than unknown (NETLINK_USERSOCK).
+fn user_defined(n: &mut Node) {
+    if n.problem == Some(Problem::Unknown) {
+        n.problem = None;
+        n.kind = Cow::Owned(format!("{} (user-defined)", n.kind));
+    }
+    n.children.iter_mut().for_each(user_defined);
 }
 
 /// The direction a message most likely went, from its header alone.

@@ -26,6 +26,9 @@ const PICKS: &[(&str, &str, Option<&str>)] = &[
     ("IFLA_OPERSTATE", "state", None),
     ("IFLA_INFO_KIND", "kind", None),
     ("IFLA_MASTER", "master", None),
+    ("fl_addr", "lookup", None),
+    ("prefixlen", "prefixlen", None),
+    ("tb_id", "table", None),
 ];
 
 /// A short value: enum names without their number, strings without quotes.
