@@ -31,9 +31,24 @@ fn main() {
         let text = fs::read_to_string(f).unwrap();
         let spec: model::SpecFile = model::parse_yaml(&text).unwrap_or_else(|e| panic!("dissectors/{name}: {e}"));
         let json_path = Path::new(&out_dir).join(format!("{name}.json"));
-        fs::write(&json_path, serde_json::to_string(&spec).unwrap()).unwrap();
+        // Documentation and absent keys are for readers of the YAML: leave them out of the binary.
+        let mut value = serde_json::to_value(&spec).unwrap();
+        strip(&mut value);
+        fs::write(&json_path, serde_json::to_string(&value).unwrap()).unwrap();
         out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", json_path.display().to_string()));
     }
     out.push_str("];\n");
     fs::write(Path::new(&out_dir).join("builtin_specs.rs"), out).unwrap();
+}
+
+/// Removes `doc` keys and nulls, which decoding never reads.
+fn strip(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.retain(|k, v| k != "doc" && !v.is_null());
+            m.values_mut().for_each(strip);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+        _ => {}
+    }
 }

@@ -69,7 +69,7 @@ impl Message {
         }
     }
 
-    pub fn flag_names(&self) -> Vec<String> {
+    pub fn flag_names(&self) -> Vec<Cow<'static, str>> {
         self.header.map(|h| header::flag_names(h.flags, self.op_kind)).unwrap_or_default()
     }
 
@@ -396,7 +396,7 @@ fn header_node(hdr: &NlMsgHdr, msg: &Message, base: usize) -> Node {
     let type_value = Value::Enum { raw: u64::from(hdr.ty), name: type_name };
     let flag_value = Value::Flags {
         raw: u64::from(hdr.flags),
-        names: flags.iter().filter(|f| !f.starts_with("0x")).cloned().map(Cow::Owned).collect(),
+        names: flags.iter().filter(|f| !f.starts_with("0x")).cloned().collect(),
         unknown_bits: flags.iter().find_map(|f| u64::from_str_radix(f.strip_prefix("0x")?, 16).ok()).unwrap_or(0),
     };
     Node::new("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN).with_children(vec![

@@ -1,5 +1,6 @@
 //! The netlink message header (`struct nlmsghdr`) and its flags, named in their context.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use nom::number::Endianness;
@@ -108,7 +109,7 @@ const ACK_FLAGS: &[(u16, &str)] = &[(0x100, "CAPPED"), (0x200, "ACK_TLVS")];
 
 /// The names of the set flags (`DUMP` for ROOT|MATCH on GET requests); bits without a name in this
 /// context come last as a hex number.
-pub fn flag_names(flags: u16, kind: OpKind) -> Vec<String> {
+pub fn flag_names(flags: u16, kind: OpKind) -> Vec<Cow<'static, str>> {
     let context: &[(u16, &str)] = match kind {
         OpKind::Get => GET_FLAGS,
         OpKind::New => NEW_FLAGS,
@@ -120,22 +121,22 @@ pub fn flag_names(flags: u16, kind: OpKind) -> Vec<String> {
     let mut left = flags;
     for &(bit, name) in COMMON_FLAGS {
         if flags & bit != 0 {
-            names.push(name.to_string());
+            names.push(Cow::Borrowed(name));
             left &= !bit;
         }
     }
     if kind == OpKind::Get && flags & (NLM_F_ROOT | NLM_F_MATCH) == NLM_F_ROOT | NLM_F_MATCH {
-        names.push("DUMP".to_string());
+        names.push(Cow::Borrowed("DUMP"));
         left &= !(NLM_F_ROOT | NLM_F_MATCH);
     }
     for &(bit, name) in context {
         if left & bit != 0 {
-            names.push(name.to_string());
+            names.push(Cow::Borrowed(name));
             left &= !bit;
         }
     }
     if left != 0 {
-        names.push(format!("0x{left:x}"));
+        names.push(Cow::Owned(format!("0x{left:x}")));
     }
     names
 }
