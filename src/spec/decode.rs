@@ -256,15 +256,16 @@ fn type_value_levels(
                 n.attr_type = Some(e.ty);
                 children.push(n);
             }
-            Err(err) => children.push(Node::problem_bytes(
-                "bad attribute",
-                &p[err.offset..],
-                pbase + err.offset,
-                Problem::Malformed(err.reason),
-            )),
+            Err(err) => children.push(bad_attribute(p, pbase, err)),
         }
     }
     children
+}
+
+/// The bytes from a bad attribute header to the end of its parent: nothing after a lying length
+/// can be trusted.
+fn bad_attribute(data: &[u8], base: usize, e: attr::AttrError) -> Node {
+    Node::problem_bytes("bad attribute", &data[e.offset..], base + e.offset, Problem::Malformed(e.reason))
 }
 
 /// Decodes `data` as attributes of `set` (or generically, if `None`).
@@ -290,12 +291,7 @@ pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, dept
         nodes.push(decode_attr(ctx, set, a, &raws, base, depth));
     }
     if let Some(e) = error {
-        nodes.push(Node::problem_bytes(
-            "bad attribute",
-            &data[e.offset..],
-            base + e.offset,
-            Problem::Malformed(e.reason),
-        ));
+        nodes.push(bad_attribute(data, base, e));
     }
     nodes
 }
@@ -307,12 +303,7 @@ pub fn decode_generic_attrs(data: &[u8], base: usize, host: Endianness, depth: u
     for a in attr::attrs(data, host) {
         match a {
             Ok(a) => nodes.push(generic_attr(&a, base, host, depth)),
-            Err(e) => nodes.push(Node::problem_bytes(
-                "bad attribute",
-                &data[e.offset..],
-                base + e.offset,
-                Problem::Malformed(e.reason),
-            )),
+            Err(e) => nodes.push(bad_attribute(data, base, e)),
         }
     }
     nodes
@@ -520,12 +511,7 @@ fn decode_attr_payload(
                         n.length = e.len;
                         children.push(n);
                     }
-                    Err(err) => children.push(Node::problem_bytes(
-                        "bad attribute",
-                        &p[err.offset..],
-                        pbase + err.offset,
-                        Problem::Malformed(err.reason),
-                    )),
+                    Err(err) => children.push(bad_attribute(p, pbase, err)),
                 }
             }
             leaf(Value::None).with_children(children)
