@@ -69,20 +69,21 @@ impl Message {
         }
     }
 
+    /// The flags named in this message's context, with any bits left over as a hex number.
     pub fn flag_names(&self) -> Vec<Cow<'static, str>> {
-        self.header.map(|h| header::flag_names(h.flags, self.op_kind)).unwrap_or_default()
+        let Some(h) = self.header else { return Vec::new() };
+        let (names, left) = header::flag_names(h.flags, self.op_kind);
+        let mut v: Vec<Cow<'static, str>> = names.into_iter().map(Cow::Borrowed).collect();
+        if left != 0 {
+            v.push(Cow::Owned(format!("0x{left:x}")));
+        }
+        v
     }
 
     /// True if any node of this message is malformed or truncated.
     pub fn has_error_nodes(&self) -> bool {
         let bad = |p: &Problem| !matches!(p, Problem::Unknown);
         self.header_node.iter().chain(&self.body).any(|n| n.any_problem(&bad))
-    }
-
-    /// True if any node of this message is unknown.
-    pub fn has_unknown_nodes(&self) -> bool {
-        let unknown = |p: &Problem| matches!(p, Problem::Unknown);
-        self.unknown || self.body.iter().any(|n| n.any_problem(&unknown))
     }
 }
 
@@ -383,7 +384,7 @@ fn header_node(hdr: &NlMsgHdr, msg: &Message, base: usize) -> Node {
     let (o_fl, l_fl) = at(field::FLAGS);
     let (o_seq, l_seq) = at(field::SEQ);
     let (o_pid, l_pid) = at(field::PID);
-    let flags = msg.flag_names();
+    let (flag_names, unknown_bits) = header::flag_names(hdr.flags, msg.op_kind);
     // In generic netlink the header's type is the family id; the command is in genlmsghdr.
     let type_name = if msg.protocol == NETLINK_GENERIC && hdr.ty >= header::NLMSG_MIN_TYPE {
         Some(Cow::Owned(match &msg.genl_family {
@@ -396,8 +397,8 @@ fn header_node(hdr: &NlMsgHdr, msg: &Message, base: usize) -> Node {
     let type_value = Value::Enum { raw: u64::from(hdr.ty), name: type_name };
     let flag_value = Value::Flags {
         raw: u64::from(hdr.flags),
-        names: flags.iter().filter(|f| !f.starts_with("0x")).cloned().collect(),
-        unknown_bits: flags.iter().find_map(|f| u64::from_str_radix(f.strip_prefix("0x")?, 16).ok()).unwrap_or(0),
+        names: flag_names.into_iter().map(Cow::Borrowed).collect(),
+        unknown_bits: u64::from(unknown_bits),
     };
     Node::new("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN).with_children(vec![
         Node::new("nlmsg_len", "u32", Value::Unsigned(u64::from(hdr.len)), o_len, l_len),

@@ -1,6 +1,5 @@
 //! The netlink message header (`struct nlmsghdr`) and its flags, named in their context.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use nom::number::Endianness;
@@ -107,9 +106,9 @@ const NEW_FLAGS: &[(u16, &str)] = &[(0x100, "REPLACE"), (0x200, "EXCL"), (0x400,
 const DEL_FLAGS: &[(u16, &str)] = &[(0x100, "NONREC"), (0x200, "BULK")];
 const ACK_FLAGS: &[(u16, &str)] = &[(0x100, "CAPPED"), (0x200, "ACK_TLVS")];
 
-/// The names of the set flags (`DUMP` for ROOT|MATCH on GET requests); bits without a name in this
-/// context come last as a hex number.
-pub fn flag_names(flags: u16, kind: OpKind) -> Vec<Cow<'static, str>> {
+/// The names of the set flags (`DUMP` for ROOT|MATCH on GET requests), and the bits that have no
+/// name in this context.
+pub fn flag_names(flags: u16, kind: OpKind) -> (Vec<&'static str>, u16) {
     let context: &[(u16, &str)] = match kind {
         OpKind::Get => GET_FLAGS,
         OpKind::New => NEW_FLAGS,
@@ -121,24 +120,21 @@ pub fn flag_names(flags: u16, kind: OpKind) -> Vec<Cow<'static, str>> {
     let mut left = flags;
     for &(bit, name) in COMMON_FLAGS {
         if flags & bit != 0 {
-            names.push(Cow::Borrowed(name));
+            names.push(name);
             left &= !bit;
         }
     }
     if kind == OpKind::Get && flags & (NLM_F_ROOT | NLM_F_MATCH) == NLM_F_ROOT | NLM_F_MATCH {
-        names.push(Cow::Borrowed("DUMP"));
+        names.push("DUMP");
         left &= !(NLM_F_ROOT | NLM_F_MATCH);
     }
     for &(bit, name) in context {
         if left & bit != 0 {
-            names.push(Cow::Borrowed(name));
+            names.push(name);
             left &= !bit;
         }
     }
-    if left != 0 {
-        names.push(Cow::Owned(format!("0x{left:x}")));
-    }
-    names
+    (names, left)
 }
 
 #[cfg(test)]
@@ -157,12 +153,12 @@ mod tests {
 
     #[test]
     fn flags_in_context() {
-        assert_eq!(flag_names(0x301, OpKind::Get), ["REQUEST", "DUMP"]);
-        assert_eq!(flag_names(0x405, OpKind::Get), ["REQUEST", "ACK", "ATOMIC"]);
-        assert_eq!(flag_names(0x605, OpKind::New), ["REQUEST", "ACK", "EXCL", "CREATE"]);
-        assert_eq!(flag_names(0x100, OpKind::Ack), ["CAPPED"]);
-        assert_eq!(flag_names(0x1002, OpKind::Other), ["MULTI", "0x1000"]);
-        assert_eq!(flag_names(0x22, OpKind::Del), ["MULTI", "DUMP_FILTERED"]);
+        assert_eq!(flag_names(0x301, OpKind::Get), (vec!["REQUEST", "DUMP"], 0));
+        assert_eq!(flag_names(0x405, OpKind::Get), (vec!["REQUEST", "ACK", "ATOMIC"], 0));
+        assert_eq!(flag_names(0x605, OpKind::New), (vec!["REQUEST", "ACK", "EXCL", "CREATE"], 0));
+        assert_eq!(flag_names(0x100, OpKind::Ack), (vec!["CAPPED"], 0));
+        assert_eq!(flag_names(0x1002, OpKind::Other), (vec!["MULTI"], 0x1000));
+        assert_eq!(flag_names(0x22, OpKind::Del), (vec!["MULTI", "DUMP_FILTERED"], 0));
     }
 
     #[test]
