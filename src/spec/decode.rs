@@ -106,8 +106,14 @@ fn bytes_value(bytes: &[u8], hint: Option<Hint>) -> Value {
     }
 }
 
-/// A string without its terminating NUL (and anything after it).
+/// A string without its terminating NUL (and anything after it). A string that starts with a NUL
+/// but goes on (an abstract UNIX socket name) is shown as `ss` shows it, `@name`, not as empty.
 pub fn string_value(bytes: &[u8]) -> Value {
+    if bytes.first() == Some(&0) && bytes[1..].iter().any(|&b| b != 0) {
+        let rest = &bytes[1..];
+        let end = rest.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+        return Value::Str(format!("@{}", String::from_utf8_lossy(&rest[..end])));
+    }
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     Value::Str(String::from_utf8_lossy(&bytes[..end]).into_owned())
 }
@@ -566,5 +572,17 @@ fn decode_attr_payload(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_lose_their_nul_and_abstract_names_show_as_at() {
+        assert_eq!(string_value(b"eth0\0\0\0"), Value::Str("eth0".into()));
+        assert_eq!(string_value(b"\0"), Value::Str(String::new()));
+        assert_eq!(string_value(b"\0/tmp/.X11-unix/X0\0"), Value::Str("@/tmp/.X11-unix/X0".into()));
     }
 }
