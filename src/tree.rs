@@ -163,8 +163,8 @@ impl fmt::Display for Value {
             Value::Ipv4(a) => write!(f, "{a}"),
             Value::Ipv6(a) => write!(f, "{a}"),
             Value::Mac(b) => write_mac(f, b),
-            Value::Enum { raw, name: Some(n) } => write!(f, "{n} ({raw})"),
-            Value::Enum { raw, name: None } => write!(f, "{raw} (unknown value)"),
+            Value::Enum { raw, name: Some(n) } => write!(f, "{n} ({})", enum_number(*raw)),
+            Value::Enum { raw, name: None } => write!(f, "{} (unknown value)", enum_number(*raw)),
             Value::Flags { raw, names, unknown_bits } => {
                 write!(f, "0x{raw:x}")?;
                 if !names.is_empty() || *unknown_bits != 0 {
@@ -192,6 +192,12 @@ impl fmt::Display for Value {
             }
         }
     }
+}
+
+/// An enum's number as it was meant: signed fields' negative values (NFT_CONTINUE = -1) are
+/// stored sign-extended, and no netlink enum has positive values of 2^63 or more.
+pub fn enum_number(raw: u64) -> i128 {
+    if raw > i64::MAX as u64 { i128::from(raw as i64) } else { i128::from(raw) }
 }
 
 /// Lower-case hex without allocating.

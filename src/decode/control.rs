@@ -7,7 +7,7 @@ use super::{Decoder, Message};
 use crate::capture::Frame;
 use crate::netlink::attr::align;
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, read_uint};
-use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs};
+use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct};
 use crate::tree::{Node, Problem, Value};
 
 /// NLM_F_CAPPED on an NLMSG_ERROR: only the request's header is echoed.
@@ -23,6 +23,20 @@ fn errno_node(body: &[u8], base: usize, msg: &Message) -> Option<(Node, i32)> {
     let bytes = body.get(..4)?;
     let e = read_uint(bytes, 0..4, msg.endian) as u32 as i32;
     Some((Node::new("error", "s32", Value::Errno(e), base, 4), e))
+}
+
+const NETLINK_NETFILTER: u16 = 12;
+const NFGENMSG_LEN: usize = 4;
+
+/// The netfilter specs' `struct nfgenmsg`, decoded from `body`.
+fn nfgenmsg(decoder: &Decoder, msg: &Message, body: &[u8], base: usize) -> Option<Node> {
+    let (family, sid) = decoder
+        .registry
+        .families()
+        .iter()
+        .filter(|f| f.protonum == Some(NETLINK_NETFILTER))
+        .find_map(|f| Some((f, f.structs.iter().position(|s| s.name == "nfgenmsg")?)))?;
+    Some(decode_struct(Ctx::new(family, msg.endian), sid, Cow::Borrowed("nfgenmsg"), body, base, 0))
 }
 
 fn ext_ack(decoder: &Decoder, msg: &Message, data: &[u8], base: usize) -> Vec<Node> {
@@ -68,7 +82,14 @@ pub(super) fn decode(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, bo
         header::NLMSG_ERROR => decode_error(decoder, frame, msg, body, base, depth),
         header::NLMSG_DONE => {
             msg.op_kind = OpKind::Ack;
-            if let Some((node, e)) = errno_node(body, base, msg) {
+            if msg.protocol == NETLINK_NETFILTER && body.len() == NFGENMSG_LEN {
+                // nfnetlink_log ends a batch of packets with NLMSG_DONE carrying a nfgenmsg.
+                if let Some(node) = nfgenmsg(decoder, msg, body, base) {
+                    msg.body.push(node);
+                    return;
+                }
+            }
+            if let Some((node, e)) = errno_node(body, base, msg).filter(|(_, e)| (-4095..=0).contains(e)) {
                 msg.body.push(node);
                 msg.error = Some(e);
                 if hdr.flags & NLM_F_ACK_TLVS != 0 {

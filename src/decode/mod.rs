@@ -21,7 +21,7 @@ use crate::capture::{Direction, Frame, Timestamp};
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
 use crate::netlink::protocol::{self, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_USERSOCK};
 use crate::spec::Registry;
-use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct};
+use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct, narrow_ipv4};
 use crate::tree::{Node, Problem, Value};
 
 /// One decoded netlink message.
@@ -308,7 +308,7 @@ impl<'r> Decoder<'r> {
 /// A fixed header followed by attributes, as a spec operation describes the body.
 pub(crate) fn decode_body(
     ctx: Ctx,
-    short_header_ok: bool,
+    get_request: bool,
     fixed_header: Option<usize>,
     set: Option<usize>,
     body: &[u8],
@@ -316,11 +316,22 @@ pub(crate) fn decode_body(
 ) -> Vec<Node> {
     let mut nodes = Vec::new();
     let mut used = 0;
-    // An empty body is a header-only message (a bare dump request): nothing to decode. A short
-    // fixed header is what legacy dump requests send (`struct rtgenmsg`, one byte, padded to
-    // four): fine for GET requests (`short_header_ok`), truncated anywhere else.
+    // An empty body is a header-only message (a bare dump request): nothing to decode. GET
+    // requests may carry a short fixed header (legacy `struct rtgenmsg`, one byte padded to four)
+    // or none at all (xfrm dump requests put their attributes right after the netlink header:
+    // taken when only that reading makes the bytes attributes). Anywhere else a short header is
+    // truncated.
     let mut ctx = ctx;
-    if let Some(h) = fixed_header.filter(|_| !body.is_empty()) {
+    let header_absent = |h: usize| {
+        let size = crate::netlink::attr::align(ctx.family.structs[h].size);
+        get_request
+            && set.is_some()
+            && crate::netlink::attr::looks_like_attrs(body, ctx.host)
+            && !body
+                .get(size..)
+                .is_some_and(|rest| rest.is_empty() || crate::netlink::attr::looks_like_attrs(rest, ctx.host))
+    };
+    if let Some(h) = fixed_header.filter(|&h| !body.is_empty() && !header_absent(h)) {
         ctx.header = Some((h, body));
         let def = &ctx.family.structs[h];
         let mut node = decode_struct(ctx, h, Cow::Borrowed(def.name), body, base, 0);
@@ -329,7 +340,7 @@ pub(crate) fn decode_body(
             node.length = body.len();
             used = body.len();
         }
-        if used < def.size && !short_header_ok {
+        if used < def.size && !get_request {
             node.problem = Some(Problem::Truncated(format!(
                 "{} has {} bytes, the message only {}",
                 def.name,
@@ -342,14 +353,17 @@ pub(crate) fn decode_body(
     // Attributes start at the next 4-byte boundary after the fixed header (NLMSG_ALIGN).
     let used = crate::netlink::attr::align(used).min(body.len());
     let rest = &body[used..];
-    if rest.is_empty() {
-        return nodes;
+    if !rest.is_empty() {
+        if set.is_some() {
+            nodes.extend(decode_attrs(ctx, set, rest, base + used, 0));
+        } else {
+            nodes.extend(unknown_payload(rest, base + used, ctx.host));
+        }
     }
-    if set.is_some() {
-        nodes.extend(decode_attrs(ctx, set, rest, base + used, 0));
-    } else {
-        nodes.extend(unknown_payload(rest, base + used, ctx.host));
-    }
+    let header_family = nodes.first().filter(|_| ctx.header.is_some()).and_then(|h| {
+        h.children.iter().find(|c| c.name == "family" || c.name.ends_with("_family")).and_then(|c| c.value.as_u64())
+    });
+    narrow_ipv4(&mut nodes, header_family);
     nodes
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::capture::Frame;
 use crate::decode::Message;
 use crate::netlink::errno;
-use crate::tree::{Node, Problem, Value};
+use crate::tree::{Node, Problem, Value, enum_number};
 
 /// A node value as JSON: numbers, strings, hex for bytes, objects for enums and flag sets.
 struct ValueJson<'a>(&'a Value);
@@ -31,7 +31,7 @@ impl Serialize for ValueJson<'_> {
             Value::Flag => s.serialize_bool(true),
             Value::Enum { raw, name } => {
                 let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("value", raw)?;
+                m.serialize_entry("value", &enum_number(*raw))?;
                 m.serialize_entry("name", name)?;
                 m.end()
             }

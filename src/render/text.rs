@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::summary::summary;
 use crate::capture::{Direction, Timestamp};
 use crate::decode::Message;
-use crate::tree::{Node, Problem, Value};
+use crate::tree::{Node, Problem, Value, enum_number};
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +126,7 @@ fn write_value(out: &mut impl Write, v: &Value, num: &mut itoa::Buffer) -> io::R
         Value::Enum { raw, name: Some(name) } => {
             out.write_all(name.as_bytes())?;
             out.write_all(b" (")?;
-            out.write_all(num.format(*raw).as_bytes())?;
+            out.write_all(num.format(enum_number(*raw)).as_bytes())?;
             out.write_all(b")")
         }
         other => write!(out, "{other}"),

@@ -106,6 +106,30 @@ fn bytes_value(bytes: &[u8], hint: Option<Hint>) -> Value {
     }
 }
 
+const AF_INET: u64 = 2;
+
+/// The address family a struct node names in a member of its own (`family`, `rtm_family`,
+/// `idiag_family`...).
+fn own_family(n: &Node) -> Option<u64> {
+    n.children.iter().find(|c| c.name == "family" || c.name.ends_with("_family")).and_then(|c| c.value.as_u64())
+}
+
+/// 16-byte address fields (xfrm_address_t, inet_diag_sockid) hold an IPv4 address in their first
+/// four bytes when the family is AF_INET: show it as one. The family is the nearest one named by
+/// the node or an enclosing struct; `inherited` is the message header's.
+pub fn narrow_ipv4(nodes: &mut [Node], inherited: Option<u64>) {
+    for n in nodes {
+        let family = own_family(n).or(inherited);
+        if let (Some(AF_INET), Value::Ipv6(a)) = (family, &n.value) {
+            let o = a.octets();
+            if o[4..].iter().all(|&b| b == 0) {
+                n.value = Value::Ipv4(Ipv4Addr::new(o[0], o[1], o[2], o[3]));
+            }
+        }
+        narrow_ipv4(&mut n.children, family);
+    }
+}
+
 /// A string without its terminating NUL (and anything after it). A string that starts with a NUL
 /// but goes on (an abstract UNIX socket name) is shown as `ss` shows it, `@name`, not as empty.
 pub fn string_value(bytes: &[u8]) -> Value {
