@@ -140,3 +140,57 @@ fn generic_netlink_in_the_public_captures_decodes() {
     let c = count(&public.join("xtcp2-sock-diag/xtcp2_k7_0_3_ss_tcp_info.pcap"), 16);
     assert_eq!((c.messages, c.unknown, c.errors), (212, 194, 0));
 }
+
+/// NETFILTER (12), SOCK_DIAG (4), XFRM (6), FIB_LOOKUP (10) and USERSOCK (2) messages per capture;
+/// every one decodes with no unknown and no error node.
+const OTHERS: &[(u16, &str, usize)] = &[
+    (12, "errors_extack.pcap", 129),
+    (12, "genl_ovs.pcap", 2),
+    (12, "nf_conntrack.pcap", 160),
+    (12, "nf_ipset.pcap", 331),
+    (12, "nf_queue_log.pcap", 33),
+    (12, "nft_monitor.pcap", 354),
+    (12, "nft_ruleset.pcap", 2864),
+    (4, "genl_mptcp.pcap", 11),
+    (4, "netlink_diag.pcap", 54),
+    (4, "sock_diag.pcap", 191),
+    (6, "errors_extack.pcap", 6),
+    (6, "xfrm.pcap", 122),
+    (10, "fib_lookup_usersock.pcap", 12),
+    (2, "fib_lookup_usersock.pcap", 5),
+];
+
+#[test]
+fn netfilter_sock_diag_xfrm_fib_lookup_usersock_in_the_real_captures_decode() {
+    let Some(shared) = shared_captures() else { return };
+    for &(protocol, file, messages) in OTHERS {
+        let c = count(&shared.join("real").join(file), protocol);
+        assert_eq!(c, Count { messages, unknown: 0, errors: 0 }, "{file}, protocol {protocol}");
+    }
+}
+
+#[test]
+fn sock_diag_in_the_public_captures_decodes() {
+    let Some(shared) = shared_captures() else { return };
+    let dir = shared.join("public/xtcp2-sock-diag");
+    let mut total = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "pcap") {
+            continue;
+        }
+        let c = count(&path, 4);
+        total += c.messages;
+        assert_eq!(c.errors, 0, "{}", path.display());
+        let name = path.file_name().unwrap().to_string_lossy();
+        if ["_k4_", "_k5_", "_k6_1_"].iter().any(|k| name.contains(k)) {
+            // Kernels up to 6.1: fully decoded.
+            assert_eq!(c.unknown, 0, "{name}");
+        } else {
+            // Later kernels append fields to struct tcp_info: those bytes stay unknown, one node
+            // per INET_DIAG_INFO at most.
+            assert!(c.unknown <= c.messages, "{name}: {c:?}");
+        }
+    }
+    assert!(total > 9_000, "{total} sock_diag messages");
+}
