@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{Decoder, Message};
+use super::{Decoder, Message, connector};
 use crate::capture::Frame;
 use crate::netlink::attr::align;
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, read_uint};
@@ -80,6 +80,14 @@ pub(super) fn decode(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, bo
     msg.type_name = Some(Cow::Borrowed(name));
     match hdr.ty {
         header::NLMSG_ERROR => decode_error(decoder, frame, msg, body, base, depth),
+        header::NLMSG_DONE if msg.protocol == connector::NETLINK_CONNECTOR => {
+            // Connector messages all travel as NLMSG_DONE: a cn_msg, not an end of dump.
+            if let Some(nodes) = connector::decode(decoder.registry, msg.endian, body, base) {
+                msg.body = nodes;
+            } else if !body.is_empty() {
+                msg.body.push(Node::problem_bytes("payload", body, base, Problem::Unknown));
+            }
+        }
         header::NLMSG_DONE => {
             msg.op_kind = OpKind::Ack;
             if msg.protocol == NETLINK_NETFILTER && body.len() == NFGENMSG_LEN {

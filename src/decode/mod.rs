@@ -5,6 +5,7 @@
 //! decoded by its family: control messages and a few text families by hand, everything else by
 //! the spec engine. Nothing here prints.
 
+mod connector;
 mod control;
 mod endian;
 mod genl;

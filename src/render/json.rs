@@ -1,7 +1,8 @@
 //! JSON Lines output (`-T json`), one object per netlink message, in capture order.
 //!
 //! The keys are a contract (see README): `frame`, `index`, `time`, `protocol`, `family`,
-//! `genl_family`, `type`, `type_id`, `flags`, `seq`, `pid`, `len`, `direction`, `body`, and on
+//! `genl_family`, `type`, `type_id`, `flags`, `seq`, `pid`, `len`, `direction`, `body` (`type_id`,
+//! `seq` and `pid` are null for payloads without a netlink header: kobject uevents), and on
 //! control messages `errno`/`error_name`; a message no dissector knows has `"unknown": true`.
 //! Nodes have `name`, `kind`, `value`, `offset`, `length`, `attr` (the attribute number),
 //! `children`, and `"unknown": true` or `"error": "<reason>"`. A frame that holds no message
@@ -108,6 +109,11 @@ impl Serialize for MessageJson<'_> {
             m.serialize_entry("pid", &h.pid)?;
             m.serialize_entry("len", &h.len)?;
         } else {
+            // No netlink header (kobject uevents): the keys stay, without values.
+            m.serialize_entry("type_id", &None::<u16>)?;
+            m.serialize_entry("flags", &[] as &[&str])?;
+            m.serialize_entry("seq", &None::<u32>)?;
+            m.serialize_entry("pid", &None::<u32>)?;
             m.serialize_entry("len", &msg.length)?;
         }
         m.serialize_entry("direction", msg.direction.as_str())?;

@@ -27,6 +27,10 @@ const PICKS: &[(&str, &str, Option<&str>)] = &[
     ("IFLA_INFO_KIND", "kind", None),
     ("IFLA_MASTER", "master", None),
     ("fl_addr", "lookup", None),
+    ("what", "event", None),
+    ("child_pid", "child", None),
+    ("process_pid", "pid", None),
+    ("op", "op", None),
     ("prefixlen", "prefixlen", None),
     ("tb_id", "table", None),
 ];

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Records real netlink traffic of the families nlmon never sees (CRYPTO, AUDIT, KOBJECT_UEVENT,
+CONNECTOR) by talking to this machine's kernel over netlink sockets, and writes every message sent
+and every buffer received as one frame of a pcapng file with link type NETLINK (the cooked header
+carries the protocol; epb_flags say the direction: outbound = sent to the kernel, inbound =
+received). Run as root; the uevent part runs itself in a
+network namespace of its own (`unshare -n`), where it creates and deletes a veth pair:
+
+    python3 tools/record_local.py captures/local_families.pcapng
+"""
+import os, socket, struct, subprocess, sys, time
+
+NETLINK_AUDIT, NETLINK_CONNECTOR, NETLINK_KOBJECT_UEVENT, NETLINK_CRYPTO = 9, 11, 15, 21
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 1, 4, 0x300
+frames = []
+
+
+def record(protocol, data, sent):
+    hdr = struct.pack(">HHH8sH", 4 if sent else 0, 824, 0, b"", protocol)
+    frames.append((time.time_ns(), sent, hdr + data))
+
+
+def nlmsg(ty, flags, seq, payload, pid=0):
+    return struct.pack("=IHHII", 16 + len(payload), ty, flags, seq, pid) + payload
+
+
+def talk(protocol, msg, max_buffers=3, groups=0):
+    try:
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol)
+    except OSError as e:  # e.g. NETLINK_CRYPTO without crypto_user, or outside the initial netns
+        print(f"protocol {protocol}: {e}; skipped", file=sys.stderr)
+        return
+    s.bind((0, groups))
+    s.settimeout(1.0)
+    s.send(msg)
+    record(protocol, msg, True)
+    for _ in range(max_buffers):
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        record(protocol, data, False)
+        # Read until the socket goes quiet: audit sends its replies from a kernel thread, after the
+        # ACK.
+    s.close()
+
+
+def crypto():
+    # CRYPTO_MSG_GETALG (0x13) for one algorithm by name: struct crypto_user_alg.
+    alg = struct.pack("=64s64s64sIIII", b"sha256", b"", b"", 0, 0, 0, 0)
+    talk(NETLINK_CRYPTO, nlmsg(0x13, NLM_F_REQUEST, 1, alg))
+    alg = struct.pack("=64s64s64sIIII", b"cbc(aes)", b"", b"", 0, 0, 0, 0)
+    talk(NETLINK_CRYPTO, nlmsg(0x13, NLM_F_REQUEST, 2, alg))
+
+
+def audit():
+    talk(NETLINK_AUDIT, nlmsg(1000, NLM_F_REQUEST | NLM_F_ACK, 1, b""))  # AUDIT_GET
+    talk(NETLINK_AUDIT, nlmsg(1019, NLM_F_REQUEST | NLM_F_ACK, 2, b""))  # AUDIT_GET_FEATURE
+    talk(NETLINK_AUDIT, nlmsg(1013, NLM_F_REQUEST | NLM_F_ACK, 3, b""))  # AUDIT_LIST_RULES
+
+
+def uevent():
+    # In a network namespace of our own: a veth pair's add/remove uevents.
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_KOBJECT_UEVENT)
+    s.bind((0, 1))
+    s.settimeout(1.0)
+    subprocess.run(["ip", "link", "add", "nlsv0", "type", "veth", "peer", "name", "nlsv1"], check=True)
+    subprocess.run(["ip", "link", "del", "nlsv0"], check=True)
+    for _ in range(6):
+        try:
+            record(NETLINK_KOBJECT_UEVENT, s.recv(65536), False)
+        except socket.timeout:
+            break
+    s.close()
+
+
+def connector():
+    # The proc connector: subscribe (PROC_CN_MCAST_LISTEN), run a child, unsubscribe.
+    CN_IDX_PROC, CN_VAL_PROC = 1, 1
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+    s.bind((os.getpid(), CN_IDX_PROC))
+    s.settimeout(0.5)
+
+    def op(seq, what):
+        cn = struct.pack("=IIIIHH", CN_IDX_PROC, CN_VAL_PROC, seq, 0, 4, 0) + struct.pack("=I", what)
+        m = nlmsg(3, 0, seq, cn, os.getpid())  # NLMSG_DONE carries connector messages
+        s.send(m)
+        record(NETLINK_CONNECTOR, m, True)
+
+    op(1, 1)
+    subprocess.run(["/bin/true"])
+    for _ in range(8):
+        try:
+            record(NETLINK_CONNECTOR, s.recv(65536), False)
+        except socket.timeout:
+            break
+    op(2, 2)
+    s.close()
+
+
+def block(ty, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("=II", ty, len(body) + 12) + body + struct.pack("=I", len(body) + 12)
+
+
+def records(fs):
+    """Enhanced packet blocks (interface 0, nanosecond timestamps) with their epb_flags."""
+    out = b""
+    for ns, sent, d in fs:
+        flags = struct.pack("=HHI", 2, 4, 2 if sent else 1) + struct.pack("=HH", 0, 0)
+        body = struct.pack("=IIIII", 0, ns >> 32, ns & 0xFFFFFFFF, len(d), len(d)) + d
+        body += b"\0" * (-len(body) % 4)
+        out += block(6, body + flags)
+    return out
+
+
+def header():
+    shb = block(0x0A0D0D0A, struct.pack("=IHHq", 0x1A2B3C4D, 1, 0, -1))
+    # if_tsresol = 9 (nanoseconds), then opt_endofopt.
+    idb = block(1, struct.pack("=HHI", 253, 0, 262144) + struct.pack("=HHB3x", 9, 1, 9) + struct.pack("=HH", 0, 0))
+    return shb + idb
+
+
+def main():
+    if sys.argv[1] == "--uevent-part":
+        uevent()
+        with open(sys.argv[2], "wb") as f:
+            f.write(records(frames))
+        return
+    out = sys.argv[1]
+    crypto()
+    audit()
+    connector()
+    part = out + ".uevent"
+    subprocess.run(["unshare", "-n", sys.executable, __file__, "--uevent-part", part], check=True)
+    with open(part, "rb") as f:
+        uevents = f.read()
+    os.unlink(part)
+    with open(out, "wb") as f:
+        f.write(header() + records(frames) + uevents)
+    print(f"{len(frames)} frames and the uevents written to {out}")
+
+
+if __name__ == "__main__":
+    main()
