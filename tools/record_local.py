@@ -6,7 +6,12 @@ carries the protocol; epb_flags say the direction: outbound = sent to the kernel
 received). Run as root; the uevent part runs itself in a
 network namespace of its own (`unshare -n`), where it creates and deletes a veth pair:
 
-    python3 tools/record_local.py captures/local_families.pcapng
+    python3 tools/record_local.py OUT.pcapng
+
+With `--vm` (only in a throwaway machine such as ../shared/tools/nlvm's VM: it changes the audit
+configuration for a moment) it also becomes the audit daemon to record the kernel's text records:
+
+    nlvm run tools/nlvm_local_families.sh OUT $PWD     # writes OUT/local_families_vm.pcapng (captures/nlvm_uncaptured_families.pcapng was recorded so)
 """
 import os, socket, struct, subprocess, sys, time
 
@@ -57,6 +62,38 @@ def audit():
     talk(NETLINK_AUDIT, nlmsg(1000, NLM_F_REQUEST | NLM_F_ACK, 1, b""))  # AUDIT_GET
     talk(NETLINK_AUDIT, nlmsg(1019, NLM_F_REQUEST | NLM_F_ACK, 2, b""))  # AUDIT_GET_FEATURE
     talk(NETLINK_AUDIT, nlmsg(1013, NLM_F_REQUEST | NLM_F_ACK, 3, b""))  # AUDIT_LIST_RULES
+
+
+def audit_daemon():
+    """Only in a throwaway VM: become the audit daemon, log a user message, stop again. The kernel
+    then sends its text records (AUDIT_USER, AUDIT_CONFIG_CHANGE...) to our socket."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_AUDIT)
+    s.bind((0, 0))
+    s.settimeout(0.5)
+    pid = s.getsockname()[0]
+
+    def send(ty, flags, seq, payload):
+        m = nlmsg(ty, flags, seq, payload)
+        s.send(m)
+        record(NETLINK_AUDIT, m, True)
+
+    def drain():
+        while True:
+            try:
+                record(NETLINK_AUDIT, s.recv(65536), False)
+            except socket.timeout:
+                return
+
+    # AUDIT_SET (1001): struct audit_status with mask ENABLED|PID, enabled 1, pid = us.
+    status = struct.pack("=IIIIIIIIIII", 1 | 4, 1, 1, pid, 0, 0, 0, 0, 0, 0, 0)
+    send(1001, NLM_F_REQUEST | NLM_F_ACK, 10, status)
+    drain()
+    send(1005, NLM_F_REQUEST | NLM_F_ACK, 11, b"op=nlscope-test msg='hello from nlscope' res=success\0")
+    drain()
+    status = struct.pack("=IIIIIIIIIII", 1 | 4, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+    send(1001, NLM_F_REQUEST | NLM_F_ACK, 12, status)
+    drain()
+    s.close()
 
 
 def uevent():
@@ -127,9 +164,12 @@ def main():
         with open(sys.argv[2], "wb") as f:
             f.write(records(frames))
         return
-    out = sys.argv[1]
+    vm = sys.argv[1] == "--vm"
+    out = sys.argv[-1]
     crypto()
     audit()
+    if vm:
+        audit_daemon()
     connector()
     part = out + ".uevent"
     subprocess.run(["unshare", "-n", sys.executable, __file__, "--uevent-part", part], check=True)

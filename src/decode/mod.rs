@@ -5,6 +5,7 @@
 //! decoded by its family: control messages and a few text families by hand, everything else by
 //! the spec engine. Nothing here prints.
 
+mod audit;
 mod connector;
 mod control;
 mod endian;
@@ -20,7 +21,7 @@ pub use endian::guess_endianness;
 
 use crate::capture::{Direction, Frame, Timestamp};
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
-use crate::netlink::protocol::{self, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_USERSOCK};
+use crate::netlink::protocol::{self, NETLINK_AUDIT, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_USERSOCK};
 use crate::spec::Registry;
 use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct, narrow_ipv4};
 use crate::tree::{Node, Problem, Value};
@@ -178,7 +179,10 @@ impl<'r> Decoder<'r> {
                     padding: 0,
                 };
             };
-            let len = hdr.len as usize;
+            let mut len = hdr.len as usize;
+            if audit::length_excludes_header(protocol, &hdr, rest.len()) {
+                len += NLMSG_HDRLEN;
+            }
             if len < NLMSG_HDRLEN {
                 let node = Node::problem_bytes(
                     "netlink message",
@@ -281,12 +285,15 @@ impl<'r> Decoder<'r> {
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
             let to_user = direction == Direction::ToUser;
             let by_family = (protocol, hdr.ty) == (sock_diag::NETLINK_SOCK_DIAG, sock_diag::SOCK_DIAG_BY_FAMILY);
-            msg.body = by_family
-                .then(|| sock_diag::decode(family, endian, to_user, body, body_base))
-                .flatten()
-                .unwrap_or_else(|| {
-                    decode_body(Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base)
-                });
+            let audit_text = protocol == NETLINK_AUDIT && op.fixed_header.is_none() && op.set.is_none();
+            msg.body = if by_family {
+                sock_diag::decode(family, endian, to_user, body, body_base)
+            } else if audit_text && audit::is_text(body) {
+                Some(audit::decode_text(body, body_base))
+            } else {
+                None
+            }
+            .unwrap_or_else(|| decode_body(Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base));
         } else if protocol == NETLINK_USERSOCK {
             // User-to-user messages: their layout is the programs' own business. Walk them as
             // attributes when they are exactly that, else keep the bytes, and say so.
