@@ -36,19 +36,19 @@ pub(super) fn decode_text(body: &[u8], base: usize) -> Vec<Node> {
     let text = String::from_utf8_lossy(&body[..end]).into_owned();
     let mut nodes = vec![Node::new("record", "string", Value::Str(text.clone()), base, body.len())];
     let mut pos = 0;
-    if let Some(rest) = text.strip_prefix("audit(") {
-        if let Some(close) = rest.find("):") {
-            let stamp = &rest[..close];
-            let len = "audit(".len() + close + 2;
-            let mut n = Node::new("stamp", "string", Value::Str(stamp.to_string()), base, len);
-            if let Some((time, serial)) = stamp.split_once(':') {
-                n.children.push(Node::new("time", "string", Value::Str(time.to_string()), base + 6, time.len()));
-                let serial_value = serial.parse().map(Value::Unsigned).unwrap_or(Value::Str(serial.to_string()));
-                n.children.push(Node::new("serial", "u64", serial_value, base + 7 + time.len(), serial.len()));
-            }
-            nodes.push(n);
-            pos = len;
+    if let Some(rest) = text.strip_prefix("audit(")
+        && let Some(close) = rest.find("):")
+    {
+        let stamp = &rest[..close];
+        let len = "audit(".len() + close + 2;
+        let mut n = Node::new("stamp", "string", Value::Str(stamp.to_string()), base, len);
+        if let Some((time, serial)) = stamp.split_once(':') {
+            n.children.push(Node::new("time", "string", Value::Str(time.to_string()), base + 6, time.len()));
+            let serial_value = serial.parse().map(Value::Unsigned).unwrap_or(Value::Str(serial.to_string()));
+            n.children.push(Node::new("serial", "u64", serial_value, base + 7 + time.len(), serial.len()));
         }
+        nodes.push(n);
+        pos = len;
     }
     nodes.extend(field_nodes(&text[pos..], base + pos));
     nodes
