@@ -59,3 +59,45 @@ fn big_endian_host_capture_decodes() {
     let mtu = first.as_array().unwrap().iter().find(|n| n["name"] == "IFLA_MTU").unwrap();
     assert_eq!(mtu["value"], 1500);
 }
+
+/// Real kobject uevent payloads published by pyroute2 (hex dumps, see SOURCES.md; the file names
+/// are swapped upstream: `_kernel_` holds udev's `libudev` format, `_udevd_` the kernel's).
+fn raw_dump(name: &str) -> Option<Vec<u8>> {
+    let path = shared_captures()?.join("public/raw/pyroute2").join(name);
+    let text = std::fs::read_to_string(path).ok()?;
+    let hex: String = text
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .take_while(|l| l.len() > 2 && l.as_bytes()[2] == b':')
+        .flat_map(|l| l.split(':'))
+        .collect();
+    hex::decode(hex).ok()
+}
+
+fn uevent_fields(payload: &[u8]) -> Vec<(String, String)> {
+    let out = run_on_bytes(&netlink_pcap(15, &[payload.to_vec()]), &["-T", "json"]);
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(m["family"], "kobject_uevent");
+    let body = m["body"].as_array().unwrap();
+    assert!(body.iter().all(|n| n.get("unknown").is_none() && n.get("error").is_none()), "{m}");
+    body.iter().map(|n| (n["name"].as_str().unwrap().into(), n["value"].as_str().unwrap_or("").into())).collect()
+}
+
+#[test]
+fn real_uevent_payloads_decode() {
+    let (Some(udev), Some(kernel)) =
+        (raw_dump("uevent_kernel_backlight.dump"), raw_dump("uevent_udevd_backlight.dump"))
+    else {
+        return;
+    };
+    let f = uevent_fields(&udev);
+    assert!(f.contains(&("ACTION".into(), "change".into())), "{f:?}");
+    assert!(f.contains(&("SUBSYSTEM".into(), "backlight".into())), "{f:?}");
+    assert!(f.contains(&("SEQNUM".into(), "19371".into())), "{f:?}");
+    let f = uevent_fields(&kernel);
+    assert_eq!(
+        f[0],
+        ("header".into(), "change@/devices/pci0000:00/0000:00:02.0/drm/card0/card0-eDP-1/intel_backlight".into())
+    );
+    assert!(f.contains(&("SUBSYSTEM".into(), "backlight".into())), "{f:?}");
+}
