@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Records real netlink traffic of the families nlmon never sees (CRYPTO, AUDIT, KOBJECT_UEVENT,
-CONNECTOR) by talking to this machine's kernel over netlink sockets, and writes every message sent
+"""Records real netlink traffic of the families nlmon never sees (CRYPTO, RDMA, AUDIT,
+KOBJECT_UEVENT, CONNECTOR) by talking to this machine's kernel over netlink sockets, and writes every message sent
 and every buffer received as one frame of a pcapng file with link type NETLINK (the cooked header
 carries the protocol; epb_flags say the direction: outbound = sent to the kernel, inbound =
 received). Run as root; the uevent part runs itself in a
@@ -15,7 +15,7 @@ configuration for a moment) it also becomes the audit daemon to record the kerne
 """
 import os, socket, struct, subprocess, sys, time
 
-NETLINK_AUDIT, NETLINK_CONNECTOR, NETLINK_KOBJECT_UEVENT, NETLINK_CRYPTO = 9, 11, 15, 21
+NETLINK_AUDIT, NETLINK_CONNECTOR, NETLINK_KOBJECT_UEVENT, NETLINK_RDMA, NETLINK_CRYPTO = 9, 11, 15, 20, 21
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 1, 4, 0x300
 frames = []
 
@@ -56,6 +56,13 @@ def crypto():
     talk(NETLINK_CRYPTO, nlmsg(0x13, NLM_F_REQUEST, 1, alg))
     alg = struct.pack("=64s64s64sIIII", b"cbc(aes)", b"", b"", 0, 0, 0, 0)
     talk(NETLINK_CRYPTO, nlmsg(0x13, NLM_F_REQUEST, 2, alg))
+
+
+def rdma():
+    # RDMA_NL_NLDEV (5) << 10 | command: GET (1), PORT_GET (5), SYS_GET (6), RES_GET (9), dumps.
+    for seq, cmd in enumerate((1, 5, 6, 9), 1):
+        flags = NLM_F_REQUEST | (0 if cmd == 6 else NLM_F_DUMP)
+        talk(NETLINK_RDMA, nlmsg((5 << 10) | cmd, flags, seq, b""))
 
 
 def audit():
@@ -167,6 +174,7 @@ def main():
     vm = sys.argv[1] == "--vm"
     out = sys.argv[-1]
     crypto()
+    rdma()
     audit()
     if vm:
         audit_daemon()
