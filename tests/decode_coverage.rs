@@ -194,3 +194,18 @@ fn sock_diag_in_the_public_captures_decodes() {
     }
     assert!(total > 9_000, "{total} sock_diag messages");
 }
+
+#[test]
+fn families_nlmon_cannot_see_decode_in_the_bundled_capture() {
+    // Recorded in the nlvm VM by tools/nlvm_local_families.sh (tools/record_local.py).
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/nlvm_uncaptured_families.pcapng");
+    for (protocol, messages, unknown) in [
+        (21, 4, 0),  // CRYPTO: CRYPTO_MSG_GETALG for sha256 and cbc(aes), with their reports
+        (20, 10, 1), // RDMA: the rxe0 device; one SYS_GET attribute (96) is newer than 6.1's header
+        (9, 19, 0),  // AUDIT: status, features, rules, and text records as the audit daemon
+        (11, 6, 0),  // CONNECTOR: proc connector subscription and process events
+        (15, 6, 0),  // KOBJECT_UEVENT: a veth pair appearing
+    ] {
+        assert_eq!(count(&path, protocol), Count { messages, unknown, errors: 0 }, "protocol {protocol}");
+    }
+}
