@@ -167,10 +167,63 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
     if tlv_start < echoed.len() {
         let rest = &echoed[tlv_start..];
         if hdr.flags & NLM_F_ACK_TLVS != 0 {
-            let tlvs = ext_ack(decoder, msg, rest, echo_base + tlv_start);
+            let mut tlvs = ext_ack(decoder, msg, rest, echo_base + tlv_start);
+            if !capped {
+                let request = msg.body.iter().find(|n| n.name == "request");
+                if let (Some(request), Some(offs)) =
+                    (request, tlvs.iter_mut().find_map(|n| find_mut(n, "NLMSGERR_ATTR_OFFS")))
+                {
+                    point_at_attribute(offs, request, echo_base);
+                }
+            }
             msg.body.extend(tlvs);
         } else {
             msg.body.push(Node::problem_bytes("trailing bytes", rest, echo_base + tlv_start, Problem::Unknown));
         }
     }
+}
+
+fn find_mut<'a>(n: &'a mut Node, name: &str) -> Option<&'a mut Node> {
+    if n.name == name {
+        return Some(n);
+    }
+    n.children.iter_mut().find_map(|c| find_mut(c, name))
+}
+
+/// NLMSGERR_ATTR_OFFS counts bytes from the start of the request: name the attribute there, as a
+/// path of attribute names (`.NFTA_RULE_EXPRESSIONS.NFTA_LIST_ELEM...`), with its span so it can be
+/// highlighted in the echoed request.
+fn point_at_attribute(offs: &mut Node, request: &Node, request_base: usize) {
+    let Some(target) = offs.value.as_u64().map(|o| request_base + o as usize) else { return };
+    let mut path = Vec::new();
+    let Some(hit) = attribute_at(&request.children, target, &mut path) else {
+        offs.problem =
+            Some(Problem::Malformed(format!("offset {} is not at an attribute of the request", target - request_base)));
+        return;
+    };
+    let text: String = path.iter().map(|p| format!(".{p}")).collect();
+    offs.children.push(Node::new("attribute", "path", Value::Str(text), hit.offset, hit.length));
+}
+
+/// The attribute starting at frame offset `target`, the deepest such, with the names leading to it.
+fn attribute_at<'a>(nodes: &'a [Node], target: usize, path: &mut Vec<String>) -> Option<&'a Node> {
+    for n in nodes {
+        if target < n.offset || target >= n.offset + n.length.max(1) {
+            continue;
+        }
+        let is_attr = n.attr_type.is_some();
+        if is_attr {
+            path.push(n.name.to_string());
+        }
+        if let Some(inner) = attribute_at(&n.children, target, path) {
+            return Some(inner);
+        }
+        if is_attr && n.offset == target {
+            return Some(n);
+        }
+        if is_attr {
+            path.pop();
+        }
+    }
+    None
 }

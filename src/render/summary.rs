@@ -80,6 +80,11 @@ fn error_text(msg: &Message) -> Option<String> {
     if let Some(Node { value: Value::Str(text), .. }) = find_in(&msg.body, "NLMSGERR_ATTR_MSG") {
         s.push_str(&format!(": \"{text}\""));
     }
+    if let Some(Node { value: Value::Str(path), .. }) =
+        find_in(&msg.body, "NLMSGERR_ATTR_OFFS").and_then(|o| o.children.first())
+    {
+        s.push_str(&format!(" at {path}"));
+    }
     Some(s)
 }
 
