@@ -40,6 +40,17 @@ const PICKS: &[(&str, &str, Option<&str>)] = &[
     ("tb_id", "table", None),
 ];
 
+/// The position in [`PICKS`] of a node name (a sorted index: every node of every message is looked up).
+fn pick_index(name: &str) -> Option<usize> {
+    static INDEX: std::sync::OnceLock<Vec<(&'static str, usize)>> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut v: Vec<_> = PICKS.iter().enumerate().map(|(i, p)| (p.0, i)).collect();
+        v.sort();
+        v
+    });
+    index.binary_search_by(|e| e.0.cmp(name)).ok().map(|i| index[i].1)
+}
+
 /// A short value: enum names without their number, strings without quotes.
 fn short(v: &Value) -> String {
     let mut s = String::new();
@@ -92,7 +103,7 @@ fn error_text(msg: &Message) -> Option<String> {
 /// (deeper ones are details, not summary), in one walk.
 fn collect<'a>(nodes: &'a [Node], depth: usize, found: &mut [Option<&'a Node>; PICKS.len()]) {
     for n in nodes {
-        if let Some(i) = PICKS.iter().position(|p| p.0 == n.name) {
+        if let Some(i) = pick_index(&n.name) {
             found[i].get_or_insert(n);
         }
     }

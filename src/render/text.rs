@@ -61,17 +61,20 @@ pub fn write_summary(out: &mut impl Write, msg: &Message, first: Timestamp, styl
     }
     style.end(out)?;
     out.write_all(b" ")?;
-    let error = msg.error.is_some_and(|e| e != 0) || msg.has_error_nodes();
-    style.begin(
-        out,
-        if error {
-            "1;31"
-        } else if msg.unknown {
-            "33"
-        } else {
-            "1"
-        },
-    )?;
+    if style.color {
+        // Only colour needs to know: walking the tree costs time on big dumps.
+        let error = msg.error.is_some_and(|e| e != 0) || msg.has_error_nodes();
+        style.begin(
+            out,
+            if error {
+                "1;31"
+            } else if msg.unknown {
+                "33"
+            } else {
+                "1"
+            },
+        )?;
+    }
     match (&msg.type_name, msg.header) {
         (Some(t), _) => out.write_all(t.as_bytes())?,
         (None, Some(h)) => write!(out, "type 0x{:x}", h.ty)?,
