@@ -118,6 +118,16 @@ fn own_family(n: &Node) -> Option<u64> {
 /// four bytes when the family is AF_INET: show it as one. The family is the nearest one named by
 /// the node or an enclosing struct; `inherited` is the message header's.
 pub fn narrow_ipv4(nodes: &mut [Node], inherited: Option<u64>) {
+    fn any_ipv6(nodes: &[Node]) -> bool {
+        nodes.iter().any(|n| matches!(n.value, Value::Ipv6(_)) || any_ipv6(&n.children))
+    }
+    // Most messages have no 16-byte address at all: do not look for families then.
+    if any_ipv6(nodes) {
+        narrow(nodes, inherited);
+    }
+}
+
+fn narrow(nodes: &mut [Node], inherited: Option<u64>) {
     for n in nodes {
         let family = own_family(n).or(inherited);
         if let (Some(AF_INET), Value::Ipv6(a)) = (family, &n.value) {
@@ -126,7 +136,7 @@ pub fn narrow_ipv4(nodes: &mut [Node], inherited: Option<u64>) {
                 n.value = Value::Ipv4(Ipv4Addr::new(o[0], o[1], o[2], o[3]));
             }
         }
-        narrow_ipv4(&mut n.children, family);
+        narrow(&mut n.children, family);
     }
 }
 
