@@ -10,5 +10,6 @@ pub mod capture;
 pub mod decode;
 pub mod netlink;
 pub mod render;
+pub mod session;
 pub mod spec;
 pub mod tree;

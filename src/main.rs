@@ -11,6 +11,7 @@ use nlscope::capture::{self, Frame, Timestamp};
 use nlscope::decode::{DecodedFrame, Decoder};
 use nlscope::render::text::{Style, write_node, write_summary, write_tree};
 use nlscope::render::{hex::write_hex, json};
+use nlscope::session::Correlator;
 use nlscope::spec::Registry;
 
 /// Frames come and go by the thousand; glibc's allocator returns freed memory to the kernel and
@@ -80,6 +81,7 @@ fn parse_genl_family(s: &str) -> Result<(String, u16), String> {
 
 struct Printer<W: Write> {
     out: W,
+    links: Correlator,
     cli: Cli,
     style: Style,
     first: Option<Timestamp>,
@@ -108,9 +110,9 @@ impl<W: Write> Printer<W> {
         let mut printed = 0;
         for msg in decoded.messages.iter().take(budget.try_into().unwrap_or(usize::MAX)) {
             match self.cli.format {
-                OutputFormat::Json => json::write_message(&mut self.out, msg)?,
+                OutputFormat::Json => json::write_message(&mut self.out, msg, self.links.link((msg.frame, msg.index)))?,
                 OutputFormat::Text => {
-                    write_summary(&mut self.out, msg, first, self.style)?;
+                    write_summary(&mut self.out, msg, self.links.link((msg.frame, msg.index)), first, self.style)?;
                     if self.cli.verbose {
                         write_tree(&mut self.out, msg, self.style)?;
                     }
@@ -145,11 +147,15 @@ fn run() -> anyhow::Result<ExitCode> {
     for (name, id) in &cli.genl_family {
         decoder.set_genl_family(*id, name);
     }
-    if path != std::path::Path::new("-") {
-        // First pass: generic netlink family ids named anywhere in the file (standard input
-        // cannot be read twice; there ids are learned as they pass).
+    // First pass over a file: generic netlink family ids named anywhere in it, and which reply
+    // answers which request. Standard input cannot be read twice: there both are learned as
+    // frames pass (and requests cannot know their replies yet).
+    let mut links = Correlator::default();
+    let two_pass = path != std::path::Path::new("-");
+    if two_pass {
         for frame in capture::open(&path)?.flatten() {
             decoder.learn_genl_families(&frame);
+            links.observe_frame(&frame);
         }
     }
     let reader = capture::open(&path)?;
@@ -160,7 +166,7 @@ fn run() -> anyhow::Result<ExitCode> {
     };
     let stdout = io::stdout().lock();
     let mut printer =
-        Printer { out: BufWriter::with_capacity(1 << 16, stdout), cli, style: Style { color }, first: None };
+        Printer { out: BufWriter::with_capacity(1 << 16, stdout), links, cli, style: Style { color }, first: None };
     let mut left = printer.cli.count.unwrap_or(u64::MAX);
     let mut capture_errors = 0;
     let result: io::Result<()> = (|| {
@@ -170,6 +176,9 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             match item {
                 Ok(frame) => {
+                    if !two_pass {
+                        printer.links.observe_frame(&frame);
+                    }
                     let decoded = decoder.decode_frame(&frame);
                     left -= printer.frame(&frame, &decoded, left)?;
                 }

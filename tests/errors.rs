@@ -47,3 +47,40 @@ fn every_error_is_named_and_offsets_become_attribute_paths() {
         ]
     );
 }
+
+#[test]
+fn requests_and_replies_are_linked_both_ways_in_files_and_back_on_streams() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/errors_extack.pcap");
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = bin().args(args).output().unwrap();
+        stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let file = json(&["-r", f, "-T", "json"]);
+    // Every error answers a request in the capture, which names it back.
+    for e in file.iter().filter(|m| m["type"] == "NLMSG_ERROR") {
+        let to = &e["reply_to"];
+        assert!(to.is_object(), "frame {} answers nothing", e["frame"]);
+        let request = file.iter().find(|m| m["frame"] == to["frame"] && m["index"] == to["index"]).unwrap();
+        assert_eq!(request["seq"], e["seq"]);
+        assert!(request["flags"].as_array().unwrap().iter().any(|f| f == "REQUEST"));
+        assert!(request["replied_in"].is_object());
+        assert!(e["latency_ns"].as_i64().unwrap() >= 0);
+    }
+    assert_eq!(file.iter().filter(|m| m["type"] == "NLMSG_ERROR").count(), 51, "tshark counts 51 too");
+    // On standard input nothing can look ahead: replies still name their requests.
+    let piped = {
+        use std::io::Write;
+        let mut child = bin()
+            .args(["-r", "-", "-T", "json"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&std::fs::read(f).unwrap()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        stdout(&out).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect::<Vec<_>>()
+    };
+    assert!(piped.iter().all(|m| m.get("replied_in").is_none()));
+    let replies = |v: &[serde_json::Value]| v.iter().filter(|m| m.get("reply_to").is_some()).count();
+    assert_eq!(replies(&piped), replies(&file));
+}

@@ -27,7 +27,7 @@ fn run(reg: &Registry, bytes: Vec<u8>) -> usize {
     for frame in reader.flatten() {
         for m in d.decode_frame(&frame).messages {
             text::write_tree(&mut std::io::sink(), &m, text::Style { color: false }).unwrap();
-            json::write_message(&mut std::io::sink(), &m).unwrap();
+            json::write_message(&mut std::io::sink(), &m, Default::default()).unwrap();
             n += 1;
         }
     }

@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     for frame in reader.flatten() {
         for m in decoder.decode_frame(&frame).messages {
             text::write_tree(&mut sink, &m, text::Style { color: false }).unwrap();
-            json::write_message(&mut sink, &m).unwrap();
+            json::write_message(&mut sink, &m, Default::default()).unwrap();
         }
     }
 });

@@ -3,7 +3,8 @@
 //! The keys are a contract (see README): `frame`, `index`, `time`, `protocol`, `family`,
 //! `genl_family`, `type`, `type_id`, `flags`, `seq`, `pid`, `len`, `direction`, `body` (`type_id`,
 //! `seq` and `pid` are null for payloads without a netlink header: kobject uevents), and on
-//! control messages `errno`/`error_name`; a message no dissector knows has `"unknown": true`.
+//! control messages `errno`/`error_name`; a message no dissector knows has `"unknown": true`;
+//! correlation adds `reply_to` and `replied_in` (`{"frame", "index"}`) and `latency_ns`.
 //! Nodes have `name`, `kind`, `value`, `offset`, `length`, `attr` (the attribute number),
 //! `children`, and `"unknown": true` or `"error": "<reason>"`. A frame that holds no message
 //! (not netlink, stray bytes) is one object with `frame`, `index`, `time` and `error`.
@@ -16,6 +17,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::capture::Frame;
 use crate::decode::Message;
 use crate::netlink::errno;
+use crate::session::{Link, MsgRef};
 use crate::tree::{Node, Problem, Value, enum_number};
 
 /// A node value as JSON: numbers, strings, hex for bytes, objects for enums and flag sets.
@@ -86,8 +88,8 @@ impl Serialize for Nodes<'_> {
     }
 }
 
-/// One message as the JSON Lines contract describes it.
-pub struct MessageJson<'a>(pub &'a Message);
+/// One message as the JSON Lines contract describes it, with what correlation found.
+pub struct MessageJson<'a>(pub &'a Message, pub Link);
 
 impl Serialize for MessageJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -126,14 +128,24 @@ impl Serialize for MessageJson<'_> {
         if msg.unknown {
             m.serialize_entry("unknown", &true)?;
         }
+        let at = |(frame, index): MsgRef| serde_json::json!({ "frame": frame, "index": index });
+        if let Some(r) = self.1.reply_to {
+            m.serialize_entry("reply_to", &at(r))?;
+        }
+        if let Some(r) = self.1.replied_in {
+            m.serialize_entry("replied_in", &at(r))?;
+        }
+        if let Some(ns) = self.1.latency_ns {
+            m.serialize_entry("latency_ns", &ns)?;
+        }
         let body: Vec<&Node> = msg.header_node.iter().chain(&msg.body).collect();
         m.serialize_entry("body", &body.iter().map(|n| NodeJson(n)).collect::<Vec<_>>())?;
         m.end()
     }
 }
 
-pub fn write_message(out: &mut impl Write, msg: &Message) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &MessageJson(msg))?;
+pub fn write_message(out: &mut impl Write, msg: &Message, link: Link) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &MessageJson(msg, link))?;
     out.write_all(b"\n")
 }
 

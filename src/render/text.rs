@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use super::summary::summary;
 use crate::capture::{Direction, Timestamp};
 use crate::decode::Message;
+use crate::session::Link;
 use crate::tree::{Node, Problem, Value, enum_number};
 
 /// ANSI colours, or none.
@@ -50,7 +51,13 @@ fn arrow(d: Direction) -> &'static str {
 }
 
 /// `frame.index  time  dir  FAMILY  TYPE  [FLAGS]  seq pid  summary`.
-pub fn write_summary(out: &mut impl Write, msg: &Message, first: Timestamp, style: Style) -> io::Result<()> {
+pub fn write_summary(
+    out: &mut impl Write,
+    msg: &Message,
+    link: Link,
+    first: Timestamp,
+    style: Style,
+) -> io::Result<()> {
     let rel = msg.time.nanos_since(&first);
     let (secs, micros) = (rel.div_euclid(1_000_000_000) as i64, (rel.rem_euclid(1_000_000_000) / 1000) as u32);
     write!(out, "{:>6}.{:<3} {:>5}.{micros:06} {} ", msg.frame, msg.index, secs, arrow(msg.direction))?;
@@ -94,6 +101,12 @@ pub fn write_summary(out: &mut impl Write, msg: &Message, first: Timestamp, styl
     if !text.is_empty() {
         out.write_all(b"  ")?;
         out.write_all(text.as_bytes())?;
+    }
+    let ms = |ns: Option<i64>| ns.map(|n| format!(", +{:.3} ms", n as f64 / 1e6)).unwrap_or_default();
+    if let Some((frame, index)) = link.reply_to {
+        write!(out, "  (reply to {frame}.{index}{})", ms(link.latency_ns))?;
+    } else if let Some((frame, index)) = link.replied_in {
+        write!(out, "  (answered in {frame}.{index}{})", ms(link.latency_ns))?;
     }
     out.write_all(b"\n")
 }
