@@ -81,7 +81,10 @@ fn parse_genl_family(s: &str) -> Result<(String, u16), String> {
 
 struct Printer<W: Write> {
     out: W,
+    /// Links replies to requests as frames pass.
     links: Correlator,
+    /// Where requests were answered, from the first pass over a file.
+    ahead: Correlator,
     cli: Cli,
     style: Style,
     first: Option<Timestamp>,
@@ -107,12 +110,18 @@ impl<W: Write> Printer<W> {
     /// Prints a frame's messages, at most `budget`; returns how many were printed.
     fn frame(&mut self, frame: &Frame, decoded: &DecodedFrame, budget: u64) -> io::Result<u64> {
         let first = *self.first.get_or_insert(frame.timestamp);
+        let links = self.links.observe_frame(frame);
         let mut printed = 0;
         for msg in decoded.messages.iter().take(budget.try_into().unwrap_or(usize::MAX)) {
+            let mut link = links.get(msg.index).copied().unwrap_or_default();
+            if let Some((answer, ns)) = self.ahead.take_answer((msg.frame, msg.index)) {
+                link.replied_in = Some(answer);
+                link.latency_ns = Some(ns);
+            }
             match self.cli.format {
-                OutputFormat::Json => json::write_message(&mut self.out, msg, self.links.link((msg.frame, msg.index)))?,
+                OutputFormat::Json => json::write_message(&mut self.out, msg, link)?,
                 OutputFormat::Text => {
-                    write_summary(&mut self.out, msg, self.links.link((msg.frame, msg.index)), first, self.style)?;
+                    write_summary(&mut self.out, msg, link, first, self.style)?;
                     if self.cli.verbose {
                         write_tree(&mut self.out, msg, self.style)?;
                     }
@@ -150,12 +159,12 @@ fn run() -> anyhow::Result<ExitCode> {
     // First pass over a file: generic netlink family ids named anywhere in it, and which reply
     // answers which request. Standard input cannot be read twice: there both are learned as
     // frames pass (and requests cannot know their replies yet).
-    let mut links = Correlator::default();
-    let two_pass = path != std::path::Path::new("-");
-    if two_pass {
+    let mut ahead = Correlator::default();
+    if path != std::path::Path::new("-") {
+        ahead = Correlator::looking_ahead();
         for frame in capture::open(&path)?.flatten() {
             decoder.learn_genl_families(&frame);
-            links.observe_frame(&frame);
+            ahead.observe_frame(&frame);
         }
     }
     let reader = capture::open(&path)?;
@@ -165,8 +174,14 @@ fn run() -> anyhow::Result<ExitCode> {
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let stdout = io::stdout().lock();
-    let mut printer =
-        Printer { out: BufWriter::with_capacity(1 << 16, stdout), links, cli, style: Style { color }, first: None };
+    let mut printer = Printer {
+        out: BufWriter::with_capacity(1 << 16, stdout),
+        links: Correlator::default(),
+        ahead,
+        cli,
+        style: Style { color },
+        first: None,
+    };
     let mut left = printer.cli.count.unwrap_or(u64::MAX);
     let mut capture_errors = 0;
     let result: io::Result<()> = (|| {
@@ -176,9 +191,6 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             match item {
                 Ok(frame) => {
-                    if !two_pass {
-                        printer.links.observe_frame(&frame);
-                    }
                     let decoded = decoder.decode_frame(&frame);
                     left -= printer.frame(&frame, &decoded, left)?;
                 }

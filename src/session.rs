@@ -1,7 +1,8 @@
 //! Request/reply correlation across frames: which message answers which request, and how long it
-//! took. Works on netlink headers only, so it can run as a first pass over a file (then requests
-//! also learn where they were answered) or alongside decoding on a stream (then only replies are
-//! linked back).
+//! took. Works on netlink headers only. Alongside decoding it links each reply back to its request
+//! as the reply passes, keeping only the requests still waiting. A first pass over a file, made with
+//! [`Correlator::looking_ahead`], also records where each request was answered, so that a request
+//! can say so when it is printed (that record holds one entry per answered request until printed).
 //!
 //! A reply is matched to the latest pending request of the same protocol and sequence number whose
 //! port id is the reply's or 0 (the kernel fills in a sender's port when the sender left it 0).
@@ -42,51 +43,55 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct Correlator {
     pending: HashMap<(u16, u32), Vec<Pending>>,
-    links: HashMap<MsgRef, Link>,
+    /// Requests and their first answer (with its latency), when looking ahead.
+    answers: Option<HashMap<MsgRef, (MsgRef, i64)>>,
 }
 
 impl Correlator {
-    /// Observes every message header of a frame (no decoding).
-    pub fn observe_frame(&mut self, frame: &Frame) {
-        let Some(protocol) = frame.protocol() else { return };
+    /// A correlator for a first pass: it also records where each request was answered.
+    pub fn looking_ahead() -> Self {
+        Correlator { pending: HashMap::new(), answers: Some(HashMap::new()) }
+    }
+
+    /// Observes every message header of a frame (no decoding); returns each message's link as far
+    /// as it is known now (replies know their request).
+    pub fn observe_frame(&mut self, frame: &Frame) -> Vec<Link> {
+        let mut links = Vec::new();
+        let Some(protocol) = frame.protocol() else { return links };
         let payload = frame.payload();
         let endian = guess_endianness(payload);
         let mut pos = 0;
-        let mut index = 0;
         while let Some(hdr) = NlMsgHdr::parse(&payload[pos..], endian) {
             let len = hdr.len as usize;
             if len < NLMSG_HDRLEN || len > payload.len() - pos {
                 break;
             }
-            self.observe(protocol, &hdr, (frame.number, index), frame.timestamp);
-            index += 1;
+            links.push(self.observe(protocol, &hdr, (frame.number, links.len()), frame.timestamp));
             pos += align(len);
             if pos >= payload.len() {
                 break;
             }
         }
+        links
     }
 
-    /// Observes one message.
-    pub fn observe(&mut self, protocol: u16, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) {
+    /// Observes one message and returns its link as known now.
+    pub fn observe(&mut self, protocol: u16, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Link {
         let key = (protocol, hdr.seq);
         if hdr.flags & NLM_F_REQUEST != 0 {
             let p = Pending { at, time, pid: hdr.pid, wants_ack: hdr.flags & NLM_F_ACK != 0 };
             self.pending.entry(key).or_default().push(p);
-            return;
+            return Link::default();
         }
         if hdr.pid == 0 && hdr.seq == 0 {
-            return; // a multicast notification
+            return Link::default(); // a multicast notification
         }
-        let Some(list) = self.pending.get_mut(&key) else { return };
-        let Some(i) = list.iter().rposition(|p| p.pid == hdr.pid || p.pid == 0) else { return };
+        let Some(list) = self.pending.get_mut(&key) else { return Link::default() };
+        let Some(i) = list.iter().rposition(|p| p.pid == hdr.pid || p.pid == 0) else { return Link::default() };
         let req = list[i];
         let latency = i64::try_from(time.nanos_since(&req.time)).ok();
-        self.links.insert(at, Link { reply_to: Some(req.at), replied_in: None, latency_ns: latency });
-        let request = self.links.entry(req.at).or_default();
-        if request.replied_in.is_none() {
-            request.replied_in = Some(at);
-            request.latency_ns = latency;
+        if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
+            answers.entry(req.at).or_insert((at, ns));
         }
         let last_part =
             hdr.ty == NLMSG_ERROR || hdr.ty == NLMSG_DONE || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack);
@@ -96,11 +101,12 @@ impl Correlator {
                 self.pending.remove(&key);
             }
         }
+        Link { reply_to: Some(req.at), replied_in: None, latency_ns: latency }
     }
 
-    /// What is known about a message.
-    pub fn link(&self, at: MsgRef) -> Link {
-        self.links.get(&at).copied().unwrap_or_default()
+    /// Where a request was answered, from a first pass; the record is dropped once taken.
+    pub fn take_answer(&mut self, request: MsgRef) -> Option<(MsgRef, i64)> {
+        self.answers.as_mut()?.remove(&request)
     }
 }
 
@@ -118,28 +124,26 @@ mod tests {
 
     #[test]
     fn dump_parts_and_done_link_to_their_request() {
-        let mut c = Correlator::default();
-        c.observe(0, &hdr(18, 0x301, 7, 0), (1, 0), t(0));
+        let mut c = Correlator::looking_ahead();
+        assert_eq!(c.observe(0, &hdr(18, 0x301, 7, 0), (1, 0), t(0)), Link::default());
         c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 0), t(2));
-        c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 1), t(2));
-        c.observe(0, &hdr(NLMSG_DONE, NLM_F_MULTI, 7, 4242), (3, 0), t(5));
-        assert_eq!(c.link((1, 0)), Link { reply_to: None, replied_in: Some((2, 0)), latency_ns: Some(2_000_000) });
-        assert_eq!(c.link((2, 1)).reply_to, Some((1, 0)));
-        assert_eq!(c.link((3, 0)), Link { reply_to: Some((1, 0)), replied_in: None, latency_ns: Some(5_000_000) });
+        let part = c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 1), t(2));
+        assert_eq!(part.reply_to, Some((1, 0)));
+        let done = c.observe(0, &hdr(NLMSG_DONE, NLM_F_MULTI, 7, 4242), (3, 0), t(5));
+        assert_eq!(done, Link { reply_to: Some((1, 0)), replied_in: None, latency_ns: Some(5_000_000) });
+        assert_eq!(c.take_answer((1, 0)), Some(((2, 0), 2_000_000)));
+        assert_eq!(c.take_answer((1, 0)), None, "taken once");
         // The dump is over: a later message with the same sequence number answers nothing.
-        c.observe(0, &hdr(16, 0, 7, 4242), (4, 0), t(9));
-        assert_eq!(c.link((4, 0)), Link::default());
+        assert_eq!(c.observe(0, &hdr(16, 0, 7, 4242), (4, 0), t(9)), Link::default());
     }
 
     #[test]
     fn acked_requests_wait_for_the_ack_and_notifications_answer_nothing() {
         let mut c = Correlator::default();
         c.observe(0, &hdr(16, NLM_F_REQUEST | NLM_F_ACK, 9, 0), (1, 0), t(0));
-        c.observe(0, &hdr(16, 0, 0, 0), (2, 0), t(1)); // multicast RTM_NEWLINK
-        c.observe(0, &hdr(NLMSG_ERROR, 0, 9, 77), (3, 0), t(3));
-        assert_eq!(c.link((2, 0)), Link::default());
-        assert_eq!(c.link((3, 0)).reply_to, Some((1, 0)));
-        assert_eq!(c.link((1, 0)).replied_in, Some((3, 0)));
+        assert_eq!(c.observe(0, &hdr(16, 0, 0, 0), (2, 0), t(1)), Link::default()); // multicast
+        assert_eq!(c.observe(0, &hdr(NLMSG_ERROR, 0, 9, 77), (3, 0), t(3)).reply_to, Some((1, 0)));
+        assert_eq!(c.take_answer((1, 0)), None, "not looking ahead");
     }
 
     #[test]
@@ -147,7 +151,6 @@ mod tests {
         let mut c = Correlator::default();
         c.observe(16, &hdr(0x1c, NLM_F_REQUEST, 1, 100), (1, 0), t(0));
         c.observe(16, &hdr(0x1c, NLM_F_REQUEST, 1, 200), (2, 0), t(1));
-        c.observe(16, &hdr(0x1c, 0, 1, 100), (3, 0), t(2));
-        assert_eq!(c.link((3, 0)).reply_to, Some((1, 0)));
+        assert_eq!(c.observe(16, &hdr(0x1c, 0, 1, 100), (3, 0), t(2)).reply_to, Some((1, 0)));
     }
 }
