@@ -64,6 +64,10 @@ struct Cli {
     /// a built-in one of the same name.
     #[arg(long = "spec-dir", value_name = "DIR")]
     spec_dir: Vec<PathBuf>,
+    /// Exit with status 3 if the capture holds an error reply (NLMSG_ERROR or NLMSG_DONE with a
+    /// non-zero errno), after naming each on standard error. For CI.
+    #[arg(long = "fail-on-error")]
+    fail_on_error: bool,
     /// Name a generic netlink family id by hand, e.g. nl80211=0x1c; repeatable.
     #[arg(long = "genl-family", value_name = "NAME=ID", value_parser = parse_genl_family)]
     genl_family: Vec<(String, u16)>,
@@ -81,6 +85,8 @@ fn parse_genl_family(s: &str) -> Result<(String, u16), String> {
 
 struct Printer<W: Write> {
     out: W,
+    /// Error replies seen, as `frame.index: summary` lines (kept only with --fail-on-error).
+    failures: Vec<String>,
     /// Links replies to requests as frames pass.
     links: Correlator,
     /// Where requests were answered, from the first pass over a file.
@@ -117,6 +123,9 @@ impl<W: Write> Printer<W> {
             if let Some((answer, ns)) = self.ahead.take_answer((msg.frame, msg.index)) {
                 link.replied_in = Some(answer);
                 link.latency_ns = Some(ns);
+            }
+            if self.cli.fail_on_error && msg.error.is_some_and(|e| e != 0) {
+                self.failures.push(format!("{}.{}: {}", msg.frame, msg.index, nlscope::render::summary::summary(msg)));
             }
             match self.cli.format {
                 OutputFormat::Json => json::write_message(&mut self.out, msg, link)?,
@@ -176,6 +185,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let stdout = io::stdout().lock();
     let mut printer = Printer {
         out: BufWriter::with_capacity(1 << 16, stdout),
+        failures: Vec::new(),
         links: Correlator::default(),
         ahead,
         cli,
@@ -208,6 +218,13 @@ fn run() -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("cannot write the output"),
         Ok(()) => {}
+    }
+    if !printer.failures.is_empty() {
+        for f in &printer.failures {
+            eprintln!("nlscope: error reply in frame {f}");
+        }
+        eprintln!("nlscope: {} error replies (--fail-on-error)", printer.failures.len());
+        return Ok(ExitCode::from(3));
     }
     Ok(if capture_errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -84,3 +84,18 @@ fn requests_and_replies_are_linked_both_ways_in_files_and_back_on_streams() {
     let replies = |v: &[serde_json::Value]| v.iter().filter(|m| m.get("reply_to").is_some()).count();
     assert_eq!(replies(&piped), replies(&file));
 }
+
+#[test]
+fn fail_on_error_names_each_error_and_exits_3() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/errors_extack.pcap");
+    let out = bin().args(["-r", f, "--fail-on-error"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert_eq!(err.lines().filter(|l| l.starts_with("nlscope: error reply in frame ")).count(), 41);
+    assert!(
+        err.contains("frame 4.0: -95 EOPNOTSUPP (Operation not supported) for RTM_NEWLINK: \"Unknown device type\"")
+    );
+    let clean = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/genl_tcp_metrics.pcap");
+    let out = bin().args(["-r", clean, "--fail-on-error"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
