@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use crate::capture::{Frame, Timestamp};
 use crate::decode::guess_endianness;
 use crate::netlink::attr::align;
-use crate::netlink::header::{NLM_F_ACK, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NlMsgHdr};
+use crate::netlink::header::{
+    NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NlMsgHdr,
+};
 
 /// A message's place in the capture: frame number and index within the frame.
 pub type MsgRef = (u64, usize);
@@ -29,6 +31,11 @@ pub struct Link {
     pub replied_in: Option<MsgRef>,
     /// Time from the request to this reply, or to the first reply of this request.
     pub latency_ns: Option<i64>,
+    /// On the message that ends a multi-part reply (NLMSG_DONE): how many parts came before it.
+    pub dump_parts: Option<u32>,
+    /// On the end of a multi-part reply: some part carried NLM_F_DUMP_INTR, the kernel's data
+    /// changed during the dump and its result is inconsistent.
+    pub dump_interrupted: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +44,9 @@ struct Pending {
     time: Timestamp,
     pid: u32,
     wants_ack: bool,
+    /// Multi-part replies seen so far, and whether one was interrupted.
+    parts: u32,
+    interrupted: bool,
 }
 
 /// Links requests and replies as messages are observed in capture order.
@@ -79,7 +89,8 @@ impl Correlator {
     pub fn observe(&mut self, protocol: u16, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Link {
         let key = (protocol, hdr.seq);
         if hdr.flags & NLM_F_REQUEST != 0 {
-            let p = Pending { at, time, pid: hdr.pid, wants_ack: hdr.flags & NLM_F_ACK != 0 };
+            let p =
+                Pending { at, time, pid: hdr.pid, wants_ack: hdr.flags & NLM_F_ACK != 0, parts: 0, interrupted: false };
             self.pending.entry(key).or_default().push(p);
             return Link::default();
         }
@@ -88,6 +99,10 @@ impl Correlator {
         }
         let Some(list) = self.pending.get_mut(&key) else { return Link::default() };
         let Some(i) = list.iter().rposition(|p| p.pid == hdr.pid || p.pid == 0) else { return Link::default() };
+        if hdr.flags & NLM_F_MULTI != 0 && hdr.ty != NLMSG_DONE {
+            list[i].parts += 1;
+        }
+        list[i].interrupted |= hdr.flags & NLM_F_DUMP_INTR != 0;
         let req = list[i];
         let latency = i64::try_from(time.nanos_since(&req.time)).ok();
         if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
@@ -101,7 +116,14 @@ impl Correlator {
                 self.pending.remove(&key);
             }
         }
-        Link { reply_to: Some(req.at), replied_in: None, latency_ns: latency }
+        let ends_dump = hdr.ty == NLMSG_DONE && hdr.flags & NLM_F_MULTI != 0;
+        Link {
+            reply_to: Some(req.at),
+            replied_in: None,
+            latency_ns: latency,
+            dump_parts: ends_dump.then_some(req.parts),
+            dump_interrupted: ends_dump && req.interrupted,
+        }
     }
 
     /// Where a request was answered, from a first pass; the record is dropped once taken.
@@ -129,8 +151,15 @@ mod tests {
         c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 0), t(2));
         let part = c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 1), t(2));
         assert_eq!(part.reply_to, Some((1, 0)));
-        let done = c.observe(0, &hdr(NLMSG_DONE, NLM_F_MULTI, 7, 4242), (3, 0), t(5));
-        assert_eq!(done, Link { reply_to: Some((1, 0)), replied_in: None, latency_ns: Some(5_000_000) });
+        let done = c.observe(0, &hdr(NLMSG_DONE, NLM_F_MULTI | NLM_F_DUMP_INTR, 7, 4242), (3, 0), t(5));
+        let want = Link {
+            reply_to: Some((1, 0)),
+            replied_in: None,
+            latency_ns: Some(5_000_000),
+            dump_parts: Some(2),
+            dump_interrupted: true,
+        };
+        assert_eq!(done, want);
         assert_eq!(c.take_answer((1, 0)), Some(((2, 0), 2_000_000)));
         assert_eq!(c.take_answer((1, 0)), None, "taken once");
         // The dump is over: a later message with the same sequence number answers nothing.

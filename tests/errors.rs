@@ -99,3 +99,23 @@ fn fail_on_error_names_each_error_and_exits_3() {
     let out = bin().args(["-r", clean, "--fail-on-error"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn dumps_end_with_their_size() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/rtnl_addr.pcap");
+    let out = bin().args(["-r", f, "-T", "json"]).output().unwrap();
+    let msgs: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let dones: Vec<_> = msgs.iter().filter(|m| m["type"] == "NLMSG_DONE" && m.get("dump_parts").is_some()).collect();
+    assert!(!dones.is_empty());
+    for done in dones {
+        // The parts counted are exactly the multi-part messages that answer the same request.
+        let req = &done["reply_to"];
+        let parts = msgs
+            .iter()
+            .filter(|m| &m["reply_to"] == req && m["type"] != "NLMSG_DONE")
+            .filter(|m| m["flags"].as_array().unwrap().iter().any(|f| f == "MULTI"))
+            .count();
+        assert_eq!(done["dump_parts"].as_u64().unwrap() as usize, parts, "{done}");
+        assert_eq!(done["dump_interrupted"], false);
+    }
+}

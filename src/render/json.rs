@@ -4,7 +4,8 @@
 //! `genl_family`, `type`, `type_id`, `flags`, `seq`, `pid`, `len`, `direction`, `body` (`type_id`,
 //! `seq` and `pid` are null for payloads without a netlink header: kobject uevents), and on
 //! control messages `errno`/`error_name`; a message no dissector knows has `"unknown": true`;
-//! correlation adds `reply_to` and `replied_in` (`{"frame", "index"}`) and `latency_ns`.
+//! correlation adds `reply_to` and `replied_in` (`{"frame", "index"}`), `latency_ns`, and on the
+//! NLMSG_DONE that ends a dump `dump_parts` and `dump_interrupted`.
 //! Nodes have `name`, `kind`, `value`, `offset`, `length`, `attr` (the attribute number),
 //! `children`, and `"unknown": true` or `"error": "<reason>"`. A frame that holds no message
 //! (not netlink, stray bytes) is one object with `frame`, `index`, `time` and `error`.
@@ -137,6 +138,10 @@ impl Serialize for MessageJson<'_> {
         }
         if let Some(ns) = self.1.latency_ns {
             m.serialize_entry("latency_ns", &ns)?;
+        }
+        if let Some(parts) = self.1.dump_parts {
+            m.serialize_entry("dump_parts", &parts)?;
+            m.serialize_entry("dump_interrupted", &self.1.dump_interrupted)?;
         }
         let body: Vec<&Node> = msg.header_node.iter().chain(&msg.body).collect();
         m.serialize_entry("body", &body.iter().map(|n| NodeJson(n)).collect::<Vec<_>>())?;

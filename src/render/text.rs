@@ -103,7 +103,18 @@ pub fn write_summary(
         out.write_all(text.as_bytes())?;
     }
     let ms = |ns: Option<i64>| ns.map(|n| format!(", +{:.3} ms", n as f64 / 1e6)).unwrap_or_default();
-    if let Some((frame, index)) = link.reply_to {
+    if let Some(parts) = link.dump_parts {
+        let (frame, index) = link.reply_to.unwrap_or_default();
+        write!(out, "  (dump of {frame}.{index}: {parts} messages{})", ms(link.latency_ns))?;
+        if link.dump_interrupted {
+            out.write_all(b"  ")?;
+            style.write(
+                out,
+                "1;31",
+                "INCONSISTENT DUMP: interrupted (NLM_F_DUMP_INTR), the kernel's data changed meanwhile",
+            )?;
+        }
+    } else if let Some((frame, index)) = link.reply_to {
         write!(out, "  (reply to {frame}.{index}{})", ms(link.latency_ns))?;
     } else if let Some((frame, index)) = link.replied_in {
         write!(out, "  (answered in {frame}.{index}{})", ms(link.latency_ns))?;
