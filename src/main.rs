@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 
 use nlscope::capture::{self, Frame, Timestamp};
 use nlscope::decode::{DecodedFrame, Decoder};
+use nlscope::render::stats::Stats;
 use nlscope::render::text::{Style, write_node, write_summary, write_tree};
 use nlscope::render::{hex::write_hex, json};
 use nlscope::session::Correlator;
@@ -64,6 +65,14 @@ struct Cli {
     /// a built-in one of the same name.
     #[arg(long = "spec-dir", value_name = "DIR")]
     spec_dir: Vec<PathBuf>,
+    /// Print a summary at the end: messages per family and type, errors by errno with their
+    /// requests, unanswered requests, interrupted dumps, latency percentiles.
+    #[arg(long = "summary")]
+    summary: bool,
+    /// Print no message lines (with --summary or --fail-on-error: only what they report);
+    /// alone it means --summary.
+    #[arg(short = 'q', long = "quiet")]
+    quiet: bool,
     /// Exit with status 3 if the capture holds an error reply (NLMSG_ERROR or NLMSG_DONE with a
     /// non-zero errno), after naming each on standard error. For CI.
     #[arg(long = "fail-on-error")]
@@ -85,6 +94,8 @@ fn parse_genl_family(s: &str) -> Result<(String, u16), String> {
 
 struct Printer<W: Write> {
     out: W,
+    /// The end-of-run summary, when asked for.
+    stats: Option<Stats>,
     /// Error replies seen, as `frame.index: summary` lines (kept only with --fail-on-error).
     failures: Vec<String>,
     /// Links replies to requests as frames pass.
@@ -127,6 +138,13 @@ impl<W: Write> Printer<W> {
             if self.cli.fail_on_error && msg.error.is_some_and(|e| e != 0) {
                 self.failures.push(format!("{}.{}: {}", msg.frame, msg.index, nlscope::render::summary::summary(msg)));
             }
+            if let Some(stats) = self.stats.as_mut() {
+                stats.observe(msg, link);
+            }
+            if self.cli.quiet {
+                printed += 1;
+                continue;
+            }
             match self.cli.format {
                 OutputFormat::Json => json::write_message(&mut self.out, msg, link)?,
                 OutputFormat::Text => {
@@ -138,13 +156,13 @@ impl<W: Write> Printer<W> {
             }
             printed += 1;
         }
-        if printed as usize == decoded.messages.len() {
+        if printed as usize == decoded.messages.len() && !self.cli.quiet {
             self.frame_problem(frame, decoded)?;
             if decoded.padding > 0 && self.cli.verbose && self.cli.format == OutputFormat::Text {
                 writeln!(self.out, "  ({} zero bytes after the last message, ignored by the kernel)", decoded.padding)?;
             }
         }
-        if self.cli.hex && self.cli.format == OutputFormat::Text {
+        if self.cli.hex && self.cli.format == OutputFormat::Text && !self.cli.quiet {
             writeln!(self.out, "  frame {} ({} bytes, link type {}):", frame.number, frame.data.len(), frame.linktype)?;
             write_hex(&mut self.out, &frame.data)?;
         }
@@ -169,7 +187,8 @@ fn run() -> anyhow::Result<ExitCode> {
     // answers which request. Standard input cannot be read twice: there both are learned as
     // frames pass (and requests cannot know their replies yet).
     let mut ahead = Correlator::default();
-    if path != std::path::Path::new("-") {
+    let stdin = path == std::path::Path::new("-");
+    if !stdin {
         ahead = Correlator::looking_ahead();
         for frame in capture::open(&path)?.flatten() {
             decoder.learn_genl_families(&frame);
@@ -183,8 +202,10 @@ fn run() -> anyhow::Result<ExitCode> {
         ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let stdout = io::stdout().lock();
+    let want_stats = cli.summary || (cli.quiet && !cli.fail_on_error);
     let mut printer = Printer {
         out: BufWriter::with_capacity(1 << 16, stdout),
+        stats: want_stats.then(|| Stats::new(!stdin)),
         failures: Vec::new(),
         links: Correlator::default(),
         ahead,
@@ -211,6 +232,9 @@ fn run() -> anyhow::Result<ExitCode> {
                     capture_errors += 1;
                 }
             }
+        }
+        if let Some(stats) = printer.stats.as_mut() {
+            stats.write(&mut printer.out)?;
         }
         printer.out.flush()
     })();

@@ -119,3 +119,28 @@ fn dumps_end_with_their_size() {
         assert_eq!(done["dump_interrupted"], false);
     }
 }
+
+#[test]
+fn quiet_prints_only_the_summary() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/errors_extack.pcap");
+    let out = bin().args(["-r", f, "-q"]).output().unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(!text.contains("K->"), "no message lines");
+    assert!(text.contains("      26  route NLMSG_ERROR"), "{text}");
+    // 41 error replies in all, by errno, with the requests that got them.
+    let errors: u64 = text
+        .split("== Error replies")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(errors, 41);
+    assert!(text.contains("-17 EEXIST (File exists): RTM_NEWADDR x1, RTM_NEWLINK x1, RTM_NEWQDISC x1"), "{text}");
+    assert!(text.contains("== Requests left unanswered\n  none"), "{text}");
+    assert!(text.contains("  RTM_GETLINK                                      16 "), "{text}");
+}

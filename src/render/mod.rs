@@ -3,5 +3,6 @@
 
 pub mod hex;
 pub mod json;
+pub mod stats;
 pub mod summary;
 pub mod text;
