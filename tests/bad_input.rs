@@ -187,15 +187,7 @@ fn broken_pipe_ends_quietly() {
 
 #[test]
 fn stdin_is_a_source() {
-    use std::io::Write;
-    let mut child = bin()
-        .args(["-r", "-", "-T", "json"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&netlink_pcap(0, &[ok_link()])).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_on_stdin(&netlink_pcap(0, &[ok_link()]), &["-T", "json"]);
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["type"], "RTM_NEWLINK");
     assert_eq!(v["body"][1]["name"], "ifinfomsg");

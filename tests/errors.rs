@@ -68,18 +68,8 @@ fn requests_and_replies_are_linked_both_ways_in_files_and_back_on_streams() {
     }
     assert_eq!(file.iter().filter(|m| m["type"] == "NLMSG_ERROR").count(), 51, "tshark counts 51 too");
     // On standard input nothing can look ahead: replies still name their requests.
-    let piped = {
-        use std::io::Write;
-        let mut child = bin()
-            .args(["-r", "-", "-T", "json"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&std::fs::read(f).unwrap()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        stdout(&out).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect::<Vec<_>>()
-    };
+    let out = run_on_stdin(&std::fs::read(f).unwrap(), &["-T", "json"]);
+    let piped: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(piped.iter().all(|m| m.get("replied_in").is_none()));
     let replies = |v: &[serde_json::Value]| v.iter().filter(|m| m.get("reply_to").is_some()).count();
     assert_eq!(replies(&piped), replies(&file));

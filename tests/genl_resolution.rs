@@ -50,19 +50,8 @@ fn reregistration_changes_the_name_from_that_point_on() {
 
 #[test]
 fn standard_input_learns_as_it_goes_and_hand_names_win() {
-    use std::io::Write;
     let f = netlink_pcap(16, &[genl(0x22, 5), ctrl(1, 0x22, "nl80211"), genl(0x22, 7)]);
-    let run = |args: &[&str]| {
-        let mut child = bin()
-            .args(["-r", "-", "-T", "json"])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&f).unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let run = |args: &[&str]| run_on_stdin(&f, &[&["-T", "json"], args].concat());
     assert_eq!(families(&run(&[])), [None, Some("nl80211".into())]);
     assert_eq!(families(&run(&["--genl-family", "mine=0x22"])), [Some("mine".into()), Some("mine".into())]);
 }

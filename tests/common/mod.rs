@@ -95,6 +95,15 @@ pub fn run_on_bytes(bytes: &[u8], args: &[&str]) -> Output {
     out
 }
 
+/// Runs nlscope with `-r -` and `args`, feeding `bytes` on standard input.
+pub fn run_on_stdin(bytes: &[u8], args: &[&str]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = bin().args(["-r", "-"]).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn fxhash(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3))
 }
