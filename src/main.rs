@@ -8,11 +8,14 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
 use nlscope::capture::{self, Frame, Timestamp};
-use nlscope::decode::{DecodedFrame, Decoder};
+use std::collections::{HashMap, VecDeque};
+
+use nlscope::decode::{DecodedFrame, Decoder, Message, annotate_error_from_request};
+use nlscope::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR};
 use nlscope::render::stats::Stats;
 use nlscope::render::text::{Style, write_node, write_summary, write_tree};
 use nlscope::render::{hex::write_hex, json};
-use nlscope::session::Correlator;
+use nlscope::session::{Correlator, Link, MsgRef};
 use nlscope::spec::Registry;
 
 /// Frames come and go by the thousand; glibc's allocator returns freed memory to the kernel and
@@ -92,8 +95,14 @@ fn parse_genl_family(s: &str) -> Result<(String, u16), String> {
     Ok((name.to_string(), id))
 }
 
+/// Requests kept for errors that do not echo them whole (CAPPED): the most recent ones only.
+const KEPT_REQUESTS: usize = 4096;
+
 struct Printer<W: Write> {
     out: W,
+    /// Recent requests, for naming the attribute a CAPPED error's offset points at.
+    requests: HashMap<MsgRef, Message>,
+    request_order: VecDeque<MsgRef>,
     /// The end-of-run summary, when asked for.
     stats: Option<Stats>,
     /// Error replies seen, as `frame.index: summary` lines (kept only with --fail-on-error).
@@ -108,6 +117,30 @@ struct Printer<W: Write> {
 }
 
 impl<W: Write> Printer<W> {
+    /// Keeps requests until answered (bounded), and gives an error reply whose request was capped
+    /// the path of the attribute its offset points at, from the kept request.
+    fn remember(&mut self, msg: &Message, link: Link) -> Option<Message> {
+        let hdr = msg.header?;
+        let at = (msg.frame, msg.index);
+        if hdr.flags & NLM_F_REQUEST != 0 && !msg.body.is_empty() {
+            if self.request_order.len() == KEPT_REQUESTS {
+                let old = self.request_order.pop_front()?;
+                self.requests.remove(&old);
+            }
+            self.request_order.push_back(at);
+            self.requests.insert(at, msg.clone());
+            return None;
+        }
+        let request = link.reply_to?;
+        if hdr.ty != NLMSG_ERROR && hdr.ty != NLMSG_DONE {
+            return None;
+        }
+        let request = self.requests.remove(&request)?;
+        let mut annotated = msg.clone();
+        annotate_error_from_request(&mut annotated, &request);
+        Some(annotated)
+    }
+
     fn frame_problem(&mut self, frame: &Frame, decoded: &DecodedFrame) -> io::Result<()> {
         let Some(problem) = &decoded.problem else { return Ok(()) };
         let index = decoded.messages.len();
@@ -131,6 +164,14 @@ impl<W: Write> Printer<W> {
         let mut printed = 0;
         for msg in decoded.messages.iter().take(budget.try_into().unwrap_or(usize::MAX)) {
             let mut link = links.get(msg.index).copied().unwrap_or_default();
+            let annotated;
+            let msg = match self.remember(msg, link) {
+                Some(a) => {
+                    annotated = a;
+                    &annotated
+                }
+                None => msg,
+            };
             if let Some((answer, ns)) = self.ahead.take_answer((msg.frame, msg.index)) {
                 link.replied_in = Some(answer);
                 link.latency_ns = Some(ns);
@@ -205,6 +246,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let want_stats = cli.summary || (cli.quiet && !cli.fail_on_error);
     let mut printer = Printer {
         out: BufWriter::with_capacity(1 << 16, stdout),
+        requests: HashMap::new(),
+        request_order: VecDeque::new(),
         stats: want_stats.then(|| Stats::new(!stdin)),
         failures: Vec::new(),
         links: Correlator::default(),

@@ -134,3 +134,30 @@ fn quiet_prints_only_the_summary() {
     assert!(text.contains("== Requests left unanswered\n  none"), "{text}");
     assert!(text.contains("  RTM_GETLINK                                      16 "), "{text}");
 }
+
+#[test]
+fn a_capped_error_names_the_attribute_in_its_request_from_the_request_frame() {
+    // RTM_NEWLINK ... type vlan id 5000, refused with ERANGE; the error echoes only the header.
+    let kind = nlattr(1, b"vlan\0", None);
+    let vlan_id = nlattr(1, &5000u16.to_le_bytes(), None);
+    let mut linkinfo = kind.clone();
+    linkinfo.extend(nlattr(0x8002, &vlan_id, None));
+    let mut body = ifinfomsg(0);
+    body.extend(nlattr(3, b"d0.5000\0", None));
+    let linkinfo_at = 16 + body.len();
+    body.extend(nlattr(0x8012, &linkinfo, None));
+    let request = nlmsg(16, 0x605, 42, 0, &body, None);
+    // OFFS: the IFLA_VLAN_ID attribute = IFLA_LINKINFO header, IFLA_INFO_KIND, IFLA_INFO_DATA header.
+    let offs = (linkinfo_at + 4 + kind.len() + 4) as u32;
+    let mut err = (-34i32).to_le_bytes().to_vec();
+    err.extend(&request[..16]);
+    err.extend(nlattr(1, b"8021q: Invalid VLAN id\0", None));
+    err.extend(nlattr(2, &offs.to_le_bytes(), None));
+    let reply = nlmsg(2, 0x300, 42, 4242, &err, None);
+    let out = run_on_bytes(&netlink_pcap(0, &[request, reply]), &["--color", "never"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("-34 ERANGE (Numerical result out of range) for RTM_NEWLINK: \"8021q: Invalid VLAN id\" at .IFLA_LINKINFO.IFLA_INFO_DATA.IFLA_VLAN_ID  (reply to 1.0"),
+        "{text}"
+    );
+}

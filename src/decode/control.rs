@@ -205,6 +205,23 @@ fn point_at_attribute(offs: &mut Node, request: &Node, request_base: usize) {
     offs.children.push(Node::new("attribute", "path", Value::Str(text), hit.offset, hit.length));
 }
 
+/// For an error whose request was not echoed whole (CAPPED): names the NLMSGERR_ATTR_OFFS
+/// attribute in the request itself, decoded from its own frame (`request`, found by correlation).
+/// The path node keeps the error's own span and says which frame holds the attribute.
+pub(super) fn point_at_attribute_in_request(error: &mut Message, request: &Message) {
+    let Some(offs) = error.body.iter_mut().find_map(|n| find_mut(n, "NLMSGERR_ATTR_OFFS")) else { return };
+    if !offs.children.is_empty() {
+        return;
+    }
+    let Some(target) = offs.value.as_u64().map(|o| request.offset + o as usize) else { return };
+    let mut path = Vec::new();
+    if attribute_at(&request.body, target, &mut path).is_some() {
+        let text: String = path.iter().map(|p| format!(".{p}")).collect();
+        let kind = format!("path (in frame {}.{})", request.frame, request.index);
+        offs.children.push(Node::new("attribute", kind, Value::Str(text), offs.offset, offs.length));
+    }
+}
+
 /// The attribute starting at frame offset `target`, the deepest such, with the names leading to it.
 fn attribute_at<'a>(nodes: &'a [Node], target: usize, path: &mut Vec<String>) -> Option<&'a Node> {
     for n in nodes {

@@ -313,6 +313,12 @@ impl<'r> Decoder<'r> {
     }
 }
 
+/// Names the attribute an error's NLMSGERR_ATTR_OFFS points at when the request was not echoed
+/// whole: `request` is the request message, decoded from its own frame.
+pub fn annotate_error_from_request(error: &mut Message, request: &Message) {
+    control::point_at_attribute_in_request(error, request);
+}
+
 /// A fixed header followed by attributes, as a spec operation describes the body.
 pub(crate) fn decode_body(
     ctx: Ctx,
