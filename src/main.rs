@@ -17,6 +17,7 @@ use nlscope::render::text::{Style, write_node, write_summary, write_tree};
 use nlscope::render::{hex::write_hex, json};
 use nlscope::session::{Correlator, Link, MsgRef};
 use nlscope::spec::Registry;
+use nlscope::tree::find_in;
 
 /// Frames come and go by the thousand; glibc's allocator returns freed memory to the kernel and
 /// faults it back in for every big dump frame, which cost a third of the run time.
@@ -135,10 +136,14 @@ impl<W: Write> Printer<W> {
         if hdr.ty != NLMSG_ERROR && hdr.ty != NLMSG_DONE {
             return None;
         }
+        // The request is answered: drop it, and use it only if the error points into it unnamed.
         let request = self.requests.remove(&request)?;
-        let mut annotated = msg.clone();
-        annotate_error_from_request(&mut annotated, &request);
-        Some(annotated)
+        let unnamed = find_in(&msg.body, "NLMSGERR_ATTR_OFFS").is_some_and(|o| o.children.is_empty());
+        unnamed.then(|| {
+            let mut annotated = msg.clone();
+            annotate_error_from_request(&mut annotated, &request);
+            annotated
+        })
     }
 
     fn frame_problem(&mut self, frame: &Frame, decoded: &DecodedFrame) -> io::Result<()> {
