@@ -272,6 +272,10 @@ fn run() -> anyhow::Result<ExitCode> {
                 Ok(frame) => {
                     let decoded = decoder.decode_frame(&frame);
                     left -= printer.frame(&frame, &decoded, left)?;
+                    if stdin {
+                        // A live pipe (`tcpdump -w - | nlscope -r -`): show each frame as it comes.
+                        printer.out.flush()?;
+                    }
                 }
                 Err(e) => {
                     // Everything before was printed; say what went wrong, in order.

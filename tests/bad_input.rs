@@ -195,3 +195,26 @@ fn stdin_is_a_source() {
     assert_eq!(v["body"][2]["value"], "lo");
     assert_eq!(v["body"][2]["offset"], 16 + 16 + 16);
 }
+
+#[test]
+fn a_live_pipe_shows_each_frame_as_it_arrives() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let mut child = bin().args(["-r", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let first = netlink_pcap(0, &[ok_link()]);
+    input.write_all(&first).unwrap();
+    input.flush().unwrap();
+    // The first frame must be printed while the writer still holds the pipe open.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("frame 1 printed before the pipe closed");
+    assert!(line.contains("RTM_NEWLINK") && line.contains("dev lo"), "{line}");
+    drop(input);
+    assert!(child.wait().unwrap().success());
+}
