@@ -161,3 +161,15 @@ fn a_capped_error_names_the_attribute_in_its_request_from_the_request_frame() {
         "{text}"
     );
 }
+
+#[test]
+fn a_missing_required_attribute_is_named() {
+    // RTM_NEWLINK without IFLA_IFNAME, refused with EINVAL and NLMSGERR_ATTR_MISS_TYPE = 3.
+    let request = nlmsg(16, 0x605, 5, 0, &ifinfomsg(0), None);
+    let mut err = (-22i32).to_le_bytes().to_vec();
+    err.extend(&request[..16]);
+    err.extend(nlattr(5, &3u32.to_le_bytes(), None));
+    let reply = nlmsg(2, 0x300, 5, 77, &err, None);
+    let text = stdout(&run_on_bytes(&netlink_pcap(0, &[request, reply]), &["-V", "--color", "never"]));
+    assert!(text.contains("NLMSGERR_ATTR_MISS_TYPE (5) u32: IFLA_IFNAME (3)"), "{text}");
+}

@@ -176,6 +176,12 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
                     point_at_attribute(offs, request, echo_base);
                 }
             }
+            let in_nest = tlvs.iter_mut().any(|n| find_mut(n, "NLMSGERR_ATTR_MISS_NEST").is_some());
+            if let Some(miss) =
+                tlvs.iter_mut().find_map(|n| find_mut(n, "NLMSGERR_ATTR_MISS_TYPE")).filter(|_| !in_nest)
+            {
+                name_missing_attribute(decoder, msg, &req, echoed, miss);
+            }
             msg.body.extend(tlvs);
         } else {
             msg.body.push(Node::problem_bytes("trailing bytes", rest, echo_base + tlv_start, Problem::Unknown));
@@ -203,6 +209,25 @@ fn point_at_attribute(offs: &mut Node, request: &Node, request_base: usize) {
     };
     let text: String = path.iter().map(|p| format!(".{p}")).collect();
     offs.children.push(Node::new("attribute", "path", Value::Str(text), hit.offset, hit.length));
+}
+
+/// NLMSGERR_ATTR_MISS_TYPE gives the number of a required attribute the request lacked: name it
+/// from the attribute set of the request's operation. (With NLMSGERR_ATTR_MISS_NEST the attribute
+/// belongs to a nest whose set the tree does not record: the caller leaves the number as it is.)
+fn name_missing_attribute(decoder: &Decoder, msg: &Message, req: &NlMsgHdr, echoed: &[u8], miss: &mut Node) {
+    let Some(ty) = miss.value.as_u64().and_then(|t| u16::try_from(t).ok()) else { return };
+    let op_set = if msg.protocol == crate::netlink::protocol::NETLINK_GENERIC {
+        let cmd = echoed.get(NLMSG_HDRLEN).copied();
+        let family = decoder.genl.name(req.ty, msg.frame).and_then(|n| decoder.registry.genl_family(n));
+        family.zip(cmd).and_then(|(f, cmd)| Some((f, f.resolve(u16::from(cmd), false, false)?.1.set?)))
+    } else {
+        let family = decoder.registry.raw_family(msg.protocol, req.ty);
+        family.and_then(|f| Some((f, f.resolve(req.ty, false, false)?.1.set?)))
+    };
+    let name = op_set.and_then(|(f, set)| f.sets[set].get(ty)).map(|a| a.name);
+    if let Some(name) = name {
+        miss.value = Value::Enum { raw: u64::from(ty), name: Some(Cow::Borrowed(name)) };
+    }
 }
 
 /// For an error whose request was not echoed whole (CAPPED): names the NLMSGERR_ATTR_OFFS
