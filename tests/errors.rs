@@ -173,3 +173,21 @@ fn a_missing_required_attribute_is_named() {
     let text = stdout(&run_on_bytes(&netlink_pcap(0, &[request, reply]), &["-V", "--color", "never"]));
     assert!(text.contains("NLMSGERR_ATTR_MISS_TYPE (5) u32: IFLA_IFNAME (3)"), "{text}");
 }
+
+#[test]
+fn an_interrupted_dump_is_flagged_on_its_done() {
+    let request = nlmsg(18, 0x301, 9, 0, &ifinfomsg(0), None);
+    let mut part = ifinfomsg(1);
+    part.extend(nlattr(3, b"lo\0", None));
+    let parts = [nlmsg(16, 0x02, 9, 31, &part, None), nlmsg(16, 0x12, 9, 31, &part, None)].concat();
+    let done = nlmsg(3, 0x12, 9, 31, &0i32.to_le_bytes(), None);
+    let f = netlink_pcap(0, &[request, parts, done]);
+    let text = stdout(&run_on_bytes(&f, &["--color", "never"]));
+    assert!(text.contains("(dump of 1.0: 2 messages"), "{text}");
+    assert!(text.contains("INCONSISTENT DUMP: interrupted (NLM_F_DUMP_INTR)"), "{text}");
+    let json = stdout(&run_on_bytes(&f, &["-T", "json"]));
+    let done: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert_eq!((done["dump_parts"].as_u64(), done["dump_interrupted"].as_bool()), (Some(2), Some(true)));
+    let summary = stdout(&run_on_bytes(&f, &["-q"]));
+    assert!(summary.contains("== Interrupted dumps (NLM_F_DUMP_INTR)\n  dump of 1.0 ended in 3.0"), "{summary}");
+}
