@@ -23,7 +23,8 @@ fn main() {
     files.sort();
     let mut out = String::from(
         "/// Every spec file of `dissectors/`, parsed at build time: (file name, spec as JSON).\n\
-         const BUILTIN_SPECS: &[(&str, &str)] = &[\n",
+         /// With each: the spec's name, and its netlink-raw protocol number (None: generic netlink).\n\
+         const BUILTIN_SPECS: &[(&str, &str, Option<u16>, &str)] = &[\n",
     );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
@@ -35,7 +36,12 @@ fn main() {
         let mut value = serde_json::to_value(&spec).unwrap();
         strip(&mut value);
         fs::write(&json_path, serde_json::to_string(&value).unwrap()).unwrap();
-        out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", json_path.display().to_string()));
+        let protonum = if spec.protocol.as_deref() == Some("netlink-raw") { spec.protonum } else { None };
+        out.push_str(&format!(
+            "    ({name:?}, {:?}, {protonum:?}, include_str!({:?})),\n",
+            spec.name,
+            json_path.display().to_string()
+        ));
     }
     out.push_str("];\n");
     fs::write(Path::new(&out_dir).join("builtin_specs.rs"), out).unwrap();

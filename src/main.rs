@@ -221,26 +221,39 @@ fn run() -> anyhow::Result<ExitCode> {
     let Some(path) = cli.read.clone() else {
         bail!("no capture to read: give one with -r FILE (or -r - for standard input)");
     };
-    let mut registry = Registry::builtin().context("the built-in dissector specs do not load")?;
-    for dir in &cli.spec_dir {
-        registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;
-    }
-    let mut decoder = Decoder::new(&registry);
-    for (name, id) in &cli.genl_family {
-        decoder.set_genl_family(*id, name);
-    }
-    // First pass over a file: generic netlink family ids named anywhere in it, and which reply
-    // answers which request. Standard input cannot be read twice: there both are learned as
-    // frames pass (and requests cannot know their replies yet).
-    let mut ahead = Correlator::default();
+    // First pass over a file: which protocols and generic families it holds (only their specs
+    // are compiled), the family ids nlctrl names anywhere in it, and which reply answers which
+    // request. Standard input cannot be read twice: there every spec is loaded and ids and links
+    // are learned as frames pass (requests cannot know their replies yet).
     let stdin = path == std::path::Path::new("-");
+    let no_specs = Registry::default();
+    let mut scout = Decoder::new(&no_specs);
+    for (name, id) in &cli.genl_family {
+        scout.set_genl_family(*id, name);
+    }
+    let mut ahead = Correlator::default();
+    let mut protocols = std::collections::BTreeSet::new();
     if !stdin {
         ahead = Correlator::looking_ahead();
         for frame in capture::open(&path)?.flatten() {
-            decoder.learn_genl_families(&frame);
+            scout.learn_genl_families(&frame);
             ahead.observe_frame(&frame);
+            protocols.extend(frame.protocol());
         }
     }
+    let families = scout.into_families();
+    let wanted = |protonum: Option<u16>, name: &str| {
+        stdin
+            || match protonum {
+                Some(p) => protocols.contains(&p),
+                None => name == "nlctrl" || name == "netlink-ext-ack" || families.knows(name),
+            }
+    };
+    let mut registry = Registry::builtin_only(wanted).context("the built-in dissector specs do not load")?;
+    for dir in &cli.spec_dir {
+        registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;
+    }
+    let mut decoder = Decoder::with_families(&registry, families);
     let reader = capture::open(&path)?;
     let color = match cli.color {
         ColorChoice::Always => true,

@@ -41,6 +41,11 @@ impl GenlFamilies {
         self.manual.insert(id, name.to_string());
     }
 
+    /// True if some id was ever named `name` (by the user or by nlctrl).
+    pub fn knows(&self, name: &str) -> bool {
+        self.manual.values().any(|n| n == name) || self.events.values().flatten().any(|e| e.1.as_deref() == Some(name))
+    }
+
     pub(super) fn name(&self, id: u16, frame: u64) -> Option<&str> {
         if id == GENL_ID_CTRL {
             return Some("nlctrl");

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use nom::number::Endianness;
 
 pub use endian::guess_endianness;
+pub use genl::GenlFamilies;
 
 use crate::capture::{Direction, Frame, Timestamp};
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
@@ -110,6 +111,16 @@ pub struct Decoder<'r> {
 impl<'r> Decoder<'r> {
     pub fn new(registry: &'r Registry) -> Self {
         Decoder { registry, genl: genl::GenlFamilies::default() }
+    }
+
+    /// A decoder that starts from family ids learned before (by a first pass).
+    pub fn with_families(registry: &'r Registry, genl: GenlFamilies) -> Self {
+        Decoder { registry, genl }
+    }
+
+    /// The generic netlink family ids learned so far.
+    pub fn into_families(self) -> GenlFamilies {
+        self.genl
     }
 
     /// Names a generic netlink family id by hand (`--genl-family NAME=ID`).
