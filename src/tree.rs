@@ -126,6 +126,14 @@ impl Node {
         find_in(&self.children, name)
     }
 
+    /// The first node with this name, searching depth-first, to change it.
+    pub fn find_mut(&mut self, name: &str) -> Option<&mut Node> {
+        if self.name == name {
+            return Some(self);
+        }
+        self.children.iter_mut().find_map(|c| c.find_mut(name))
+    }
+
     /// True if this node or any descendant carries a problem matching `pred`.
     pub fn any_problem(&self, pred: &impl Fn(&Problem) -> bool) -> bool {
         self.problem.as_ref().is_some_and(pred) || self.children.iter().any(|c| c.any_problem(pred))

@@ -181,11 +181,6 @@ impl CaptureReader {
         Ok(CaptureReader { input, done: false, format, record: 0, frames: 0 })
     }
 
-    /// How many frames were yielded so far.
-    pub fn frames_read(&self) -> u64 {
-        self.frames
-    }
-
     fn next_frame(&mut self) -> Option<Result<Frame, CaptureError>> {
         while !self.done {
             match self.next_record() {

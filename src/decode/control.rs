@@ -171,14 +171,13 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
             if !capped {
                 let request = msg.body.iter().find(|n| n.name == "request");
                 if let (Some(request), Some(offs)) =
-                    (request, tlvs.iter_mut().find_map(|n| find_mut(n, "NLMSGERR_ATTR_OFFS")))
+                    (request, tlvs.iter_mut().find_map(|n| n.find_mut("NLMSGERR_ATTR_OFFS")))
                 {
                     point_at_attribute(offs, request, echo_base);
                 }
             }
-            let in_nest = tlvs.iter_mut().any(|n| find_mut(n, "NLMSGERR_ATTR_MISS_NEST").is_some());
-            if let Some(miss) =
-                tlvs.iter_mut().find_map(|n| find_mut(n, "NLMSGERR_ATTR_MISS_TYPE")).filter(|_| !in_nest)
+            let in_nest = crate::tree::find_in(&tlvs, "NLMSGERR_ATTR_MISS_NEST").is_some();
+            if let Some(miss) = tlvs.iter_mut().find_map(|n| n.find_mut("NLMSGERR_ATTR_MISS_TYPE")).filter(|_| !in_nest)
             {
                 name_missing_attribute(decoder, msg, &req, echoed, miss);
             }
@@ -187,13 +186,6 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
             msg.body.push(Node::problem_bytes("trailing bytes", rest, echo_base + tlv_start, Problem::Unknown));
         }
     }
-}
-
-fn find_mut<'a>(n: &'a mut Node, name: &str) -> Option<&'a mut Node> {
-    if n.name == name {
-        return Some(n);
-    }
-    n.children.iter_mut().find_map(|c| find_mut(c, name))
 }
 
 /// NLMSGERR_ATTR_OFFS counts bytes from the start of the request: name the attribute there, as a
@@ -234,7 +226,7 @@ fn name_missing_attribute(decoder: &Decoder, msg: &Message, req: &NlMsgHdr, echo
 /// attribute in the request itself, decoded from its own frame (`request`, found by correlation).
 /// The path node keeps the error's own span and says which frame holds the attribute.
 pub(super) fn point_at_attribute_in_request(error: &mut Message, request: &Message) {
-    let Some(offs) = error.body.iter_mut().find_map(|n| find_mut(n, "NLMSGERR_ATTR_OFFS")) else { return };
+    let Some(offs) = error.body.iter_mut().find_map(|n| n.find_mut("NLMSGERR_ATTR_OFFS")) else { return };
     if !offs.children.is_empty() {
         return;
     }

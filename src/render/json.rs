@@ -89,6 +89,15 @@ impl Serialize for Nodes<'_> {
     }
 }
 
+/// A message's nodes: its netlink header, then its body.
+struct Body<'a>(&'a Message);
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.header_node.iter().chain(&self.0.body).map(NodeJson))
+    }
+}
+
 /// One message as the JSON Lines contract describes it, with what correlation found.
 pub struct MessageJson<'a>(pub &'a Message, pub Link);
 
@@ -143,8 +152,7 @@ impl Serialize for MessageJson<'_> {
             m.serialize_entry("dump_parts", &parts)?;
             m.serialize_entry("dump_interrupted", &self.1.dump_interrupted)?;
         }
-        let body: Vec<&Node> = msg.header_node.iter().chain(&msg.body).collect();
-        m.serialize_entry("body", &body.iter().map(|n| NodeJson(n)).collect::<Vec<_>>())?;
+        m.serialize_entry("body", &Body(msg))?;
         m.end()
     }
 }
