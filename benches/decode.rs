@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
             let mut d = Decoder::new(&registry);
             for f in &frames {
                 for m in d.decode_frame(f).messages {
-                    write_tree(&mut out, &m, Style { color: false }).unwrap();
+                    write_tree(&mut out, &m, Style { color: false });
                 }
             }
             out.len()

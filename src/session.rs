@@ -14,9 +14,8 @@ use std::collections::HashMap;
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::guess_endianness;
-use crate::netlink::attr::align;
 use crate::netlink::header::{
-    NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NlMsgHdr,
+    self, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr,
 };
 
 /// A message's place in the capture: frame number and index within the frame.
@@ -63,26 +62,15 @@ impl Correlator {
         Correlator { pending: HashMap::new(), answers: Some(HashMap::new()) }
     }
 
-    /// Observes every message header of a frame (no decoding); returns each message's link as far
-    /// as it is known now (replies know their request).
-    pub fn observe_frame(&mut self, frame: &Frame) -> Vec<Link> {
-        let mut links = Vec::new();
-        let Some(protocol) = frame.protocol() else { return links };
+    /// Observes every message header of a frame (no decoding); returns each message's header and
+    /// its link as far as it is known now (replies know their request).
+    pub fn observe_frame(&mut self, frame: &Frame) -> Vec<(NlMsgHdr, Link)> {
+        let Some(protocol) = frame.protocol() else { return Vec::new() };
         let payload = frame.payload();
-        let endian = guess_endianness(payload);
-        let mut pos = 0;
-        while let Some(hdr) = NlMsgHdr::parse(&payload[pos..], endian) {
-            let len = hdr.len as usize;
-            if len < NLMSG_HDRLEN || len > payload.len() - pos {
-                break;
-            }
-            links.push(self.observe(protocol, &hdr, (frame.number, links.len()), frame.timestamp));
-            pos += align(len);
-            if pos >= payload.len() {
-                break;
-            }
-        }
-        links
+        header::walk(payload, guess_endianness(payload))
+            .enumerate()
+            .map(|(i, (_, hdr))| (hdr, self.observe(protocol, &hdr, (frame.number, i), frame.timestamp)))
+            .collect()
     }
 
     /// Observes one message and returns its link as known now.

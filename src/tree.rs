@@ -1,19 +1,81 @@
 //! The decoded tree: what every decoder produces and every renderer reads.
 //!
+//! A message's nodes live in one flat vector in pre-order (a node, then its descendants), each
+//! knowing its depth and where its subtree ends; strings and bytes that values carry live in two
+//! arenas beside it. Decoding a message is then a handful of allocations however many attributes
+//! it has, and rendering is a walk down one vector.
+//!
 //! A [`Node`] carries its byte span within the frame (offset from the first byte of the captured
 //! record, link-layer header included, as tshark's `pos`), so the hex pane and the JSON
 //! `offset`/`length` keys come straight from it. A node that could not be interpreted keeps its
 //! bytes and says why through [`Problem`]; decoding of its siblings goes on.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::fmt::Write as _;
+use std::ops::Range;
 
-/// Names come from the compiled-in specs (`'static`) or are built at run time.
-pub type Name = Cow<'static, str>;
+use crate::netlink::header::{self, OpKind};
+
+/// Bytes in one of a tree's arenas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn range(self) -> Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// A name, kind or string: from the compiled-in specs (`'static`), or built while decoding and
+/// kept in the tree's text arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    Static(&'static str),
+    Arena(Span),
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Self {
+        Text::Static(s)
+    }
+}
+
+/// The names a flag set's bits have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagTable {
+    /// `(mask, name)` entries of a spec's flags definition.
+    Spec(&'static [(u64, &'static str)]),
+    /// `nlmsg_flags`, named for this kind of operation.
+    Header(OpKind),
+}
+
+impl FlagTable {
+    /// The names of the bits set in `raw`, and the bits no name covers.
+    pub fn names(self, raw: u64) -> (Vec<&'static str>, u64) {
+        match self {
+            FlagTable::Spec(entries) => {
+                let mut names = Vec::new();
+                let mut left = raw;
+                for &(mask, name) in entries {
+                    if mask != 0 && raw & mask == mask {
+                        names.push(name);
+                        left &= !mask;
+                    }
+                }
+                (names, left)
+            }
+            FlagTable::Header(kind) => {
+                let (names, left) = header::flag_names(raw as u16, kind);
+                (names, u64::from(left))
+            }
+        }
+    }
+}
 
 /// A typed value of a node.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
     /// Containers (nests, structs, headers): the meaning is in the children.
     None,
@@ -22,127 +84,28 @@ pub enum Value {
     /// A number best read in hex (handles, masks).
     Hex(u64),
     /// A NUL-free string (any terminating NUL removed).
-    Str(String),
+    Str(Text),
     /// Opaque bytes, shown as hex.
-    Bytes(Vec<u8>),
+    Bytes(Span),
     /// A netlink flag attribute (present means set).
     Flag,
-    Ipv4(Ipv4Addr),
-    Ipv6(Ipv6Addr),
-    Mac(Vec<u8>),
+    Ipv4([u8; 4]),
+    Ipv6([u8; 16]),
+    Mac(Span),
     /// A named constant; `name` is `None` when the number is not in the enum.
     Enum {
         raw: u64,
-        name: Option<Name>,
+        name: Option<Text>,
     },
-    /// A bit set with the names of the set bits; `unknown_bits` has the bits no name covers.
+    /// A bit set, named by its table.
     Flags {
         raw: u64,
-        names: Vec<Name>,
-        unknown_bits: u64,
+        table: FlagTable,
     },
     /// A 16-byte UUID.
     Uuid([u8; 16]),
     /// A negated errno as netlink carries it (0 is success).
     Errno(i32),
-}
-
-/// Why a node could not be decoded as its spec says.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Problem {
-    /// No dissector knows this attribute or message type: kept as bytes.
-    Unknown,
-    /// Bytes are there but wrong (a length that lies, a value out of range, nesting too deep...).
-    Malformed(String),
-    /// The data ends before the structure does.
-    Truncated(String),
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::Unknown => f.write_str("unknown"),
-            Problem::Malformed(why) => write!(f, "malformed: {why}"),
-            Problem::Truncated(why) => write!(f, "truncated: {why}"),
-        }
-    }
-}
-
-/// One decoded field, attribute, header or message part.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub name: Name,
-    /// The wire type as the spec names it (`u32`, `nest`, `string`, `struct ifinfomsg`...).
-    pub kind: Name,
-    /// The attribute number, for attributes.
-    pub attr_type: Option<u16>,
-    pub value: Value,
-    /// Offset of the first byte within the frame.
-    pub offset: usize,
-    pub length: usize,
-    pub children: Vec<Node>,
-    pub problem: Option<Problem>,
-}
-
-impl Node {
-    pub fn new(name: impl Into<Name>, kind: impl Into<Name>, value: Value, offset: usize, length: usize) -> Self {
-        Node {
-            name: name.into(),
-            kind: kind.into(),
-            attr_type: None,
-            value,
-            offset,
-            length,
-            children: Vec::new(),
-            problem: None,
-        }
-    }
-
-    pub fn with_children(mut self, children: Vec<Node>) -> Self {
-        self.children = children;
-        self
-    }
-
-    pub fn with_problem(mut self, problem: Problem) -> Self {
-        self.problem = Some(problem);
-        self
-    }
-
-    pub fn with_attr_type(mut self, attr_type: u16) -> Self {
-        self.attr_type = Some(attr_type);
-        self
-    }
-
-    /// A problem node holding raw bytes.
-    pub fn problem_bytes(name: impl Into<Name>, bytes: &[u8], offset: usize, problem: Problem) -> Self {
-        Node::new(name, "bytes", Value::Bytes(bytes.to_vec()), offset, bytes.len()).with_problem(problem)
-    }
-
-    /// The first node with this name, searching depth-first.
-    pub fn find(&self, name: &str) -> Option<&Node> {
-        if self.name == name {
-            return Some(self);
-        }
-        find_in(&self.children, name)
-    }
-
-    /// The first node with this name, searching depth-first, to change it.
-    pub fn find_mut(&mut self, name: &str) -> Option<&mut Node> {
-        if self.name == name {
-            return Some(self);
-        }
-        self.children.iter_mut().find_map(|c| c.find_mut(name))
-    }
-
-    /// True if this node or any descendant carries a problem matching `pred`.
-    pub fn any_problem(&self, pred: &impl Fn(&Problem) -> bool) -> bool {
-        self.problem.as_ref().is_some_and(pred) || self.children.iter().any(|c| c.any_problem(pred))
-    }
-}
-
-/// The first node with this name among `nodes` and their descendants, depth-first.
-pub fn find_in<'a>(nodes: &'a [Node], name: &str) -> Option<&'a Node> {
-    nodes.iter().find_map(|n| n.find(name))
 }
 
 impl Value {
@@ -157,77 +120,565 @@ impl Value {
     }
 }
 
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::None => Ok(()),
-            Value::Unsigned(v) => write!(f, "{v}"),
-            Value::Signed(v) => write!(f, "{v}"),
-            Value::Hex(v) => write!(f, "0x{v:x}"),
-            Value::Str(s) => write!(f, "{s:?}"),
-            Value::Bytes(b) if b.is_empty() => f.write_str("(empty)"),
-            Value::Bytes(b) => write_hex(f, b),
-            Value::Flag => f.write_str("true"),
-            Value::Ipv4(a) => write!(f, "{a}"),
-            Value::Ipv6(a) => write!(f, "{a}"),
-            Value::Mac(b) => write_mac(f, b),
-            Value::Enum { raw, name: Some(n) } => write!(f, "{n} ({})", enum_number(*raw)),
-            Value::Enum { raw, name: None } => write!(f, "{} (unknown value)", enum_number(*raw)),
-            Value::Flags { raw, names, unknown_bits } => {
-                write!(f, "0x{raw:x}")?;
-                if !names.is_empty() || *unknown_bits != 0 {
-                    f.write_str(" (")?;
-                    let mut sep = "";
-                    for n in names {
-                        write!(f, "{sep}{n}")?;
-                        sep = "|";
-                    }
-                    if *unknown_bits != 0 {
-                        write!(f, "{sep}0x{unknown_bits:x}")?;
-                    }
-                    f.write_str(")")?;
-                }
-                Ok(())
-            }
-            Value::Errno(0) => f.write_str("0 (success)"),
-            Value::Errno(e) => match crate::netlink::errno::lookup(e.unsigned_abs()) {
-                Some((name, text)) => write!(f, "{e} {name} ({text})"),
-                None => write!(f, "{e} (unknown errno)"),
-            },
-            Value::Uuid(u) => {
-                let h = hex::encode(u);
-                write!(f, "{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+/// Why a node could not be decoded as its spec says; reasons are in the tree's text arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// No dissector knows this attribute or message type: kept as bytes.
+    Unknown,
+    /// Bytes are there but wrong (a length that lies, a value out of range, nesting too deep...).
+    Malformed(Span),
+    /// The data ends before the structure does.
+    Truncated(Span),
+}
+
+/// Index of a node within its tree.
+pub type NodeId = usize;
+
+/// One decoded field, attribute, header or message part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: Text,
+    /// The wire type as the spec names it (`u32`, `nest`, `string`, `struct ifinfomsg`...).
+    pub kind: Text,
+    pub value: Value,
+    /// Offset of the first byte within the frame.
+    pub offset: u32,
+    pub length: u32,
+    /// The attribute number, for attributes.
+    pub attr_type: Option<u16>,
+    /// 0 for the top level.
+    pub depth: u16,
+    pub problem: Option<Problem>,
+    /// One past the index of this node's last descendant.
+    end: u32,
+}
+
+impl Node {
+    pub fn offset(&self) -> usize {
+        self.offset as usize
+    }
+
+    pub fn length(&self) -> usize {
+        self.length as usize
+    }
+
+    /// True when the node has children.
+    pub fn is_parent(&self, id: NodeId) -> bool {
+        self.end as usize > id + 1
+    }
+}
+
+/// Where a tree was, to go back to (a decoder that changes its mind about a part).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    nodes: usize,
+    depth: u16,
+}
+
+/// A message's decoded nodes, in pre-order, with the arenas their values use.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    text: String,
+    bytes: Vec<u8>,
+    /// The depth the next pushed node gets (builder state).
+    depth: u16,
+}
+
+fn span(start: usize, len: usize) -> Span {
+    Span { start: start as u32, len: len as u32 }
+}
+
+impl Tree {
+    // ---- building ----
+
+    /// A string kept in the tree.
+    pub fn text(&mut self, s: &str) -> Text {
+        let start = self.text.len();
+        self.text.push_str(s);
+        Text::Arena(span(start, s.len()))
+    }
+
+    /// Formatted text kept in the tree, written in place (no intermediate string).
+    pub fn text_fmt(&mut self, args: std::fmt::Arguments) -> Text {
+        let start = self.text.len();
+        let _ = self.text.write_fmt(args);
+        Text::Arena(span(start, self.text.len() - start))
+    }
+
+    /// `[i]`, the name of an array entry.
+    pub fn index_name(&mut self, i: usize) -> Text {
+        let start = self.text.len();
+        self.text.push('[');
+        self.text.push_str(itoa::Buffer::new().format(i));
+        self.text.push(']');
+        Text::Arena(span(start, self.text.len() - start))
+    }
+
+    /// Bytes kept in the tree.
+    pub fn bytes(&mut self, b: &[u8]) -> Span {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        span(start, b.len())
+    }
+
+    pub fn malformed(&mut self, args: std::fmt::Arguments) -> Problem {
+        match self.text_fmt(args) {
+            Text::Arena(s) => Problem::Malformed(s),
+            Text::Static(_) => unreachable!("text_fmt keeps its text"),
+        }
+    }
+
+    pub fn truncated(&mut self, args: std::fmt::Arguments) -> Problem {
+        match self.text_fmt(args) {
+            Text::Arena(s) => Problem::Truncated(s),
+            Text::Static(_) => unreachable!("text_fmt keeps its text"),
+        }
+    }
+
+    fn push(&mut self, name: Text, kind: Text, value: Value, offset: usize, length: usize) -> NodeId {
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            name,
+            kind,
+            value,
+            offset: offset as u32,
+            length: length as u32,
+            attr_type: None,
+            depth: self.depth,
+            problem: None,
+            end: id as u32 + 1,
+        });
+        id
+    }
+
+    /// Adds a node without children.
+    pub fn leaf(
+        &mut self,
+        name: impl Into<Text>,
+        kind: impl Into<Text>,
+        value: Value,
+        offset: usize,
+        length: usize,
+    ) -> NodeId {
+        self.push(name.into(), kind.into(), value, offset, length)
+    }
+
+    /// Adds a node whose children are the nodes added until [`Tree::close`].
+    pub fn open(
+        &mut self,
+        name: impl Into<Text>,
+        kind: impl Into<Text>,
+        value: Value,
+        offset: usize,
+        length: usize,
+    ) -> NodeId {
+        let id = self.push(name.into(), kind.into(), value, offset, length);
+        self.depth += 1;
+        id
+    }
+
+    /// Ends the children of `id` (the last node opened and not closed).
+    pub fn close(&mut self, id: NodeId) {
+        self.depth -= 1;
+        debug_assert_eq!(self.nodes[id].depth, self.depth, "close the innermost open node");
+        self.nodes[id].end = self.nodes.len() as u32;
+    }
+
+    /// A problem node holding raw bytes.
+    pub fn problem_bytes(&mut self, name: impl Into<Text>, bytes: &[u8], offset: usize, problem: Problem) -> NodeId {
+        let value = Value::Bytes(self.bytes(bytes));
+        let id = self.leaf(name, "bytes", value, offset, bytes.len());
+        self.nodes[id].problem = Some(problem);
+        id
+    }
+
+    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id]
+    }
+
+    pub fn set_problem(&mut self, id: NodeId, problem: Problem) {
+        self.nodes[id].problem = Some(problem);
+    }
+
+    /// The id the next node will get.
+    pub fn next_id(&self) -> NodeId {
+        self.nodes.len()
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark { nodes: self.nodes.len(), depth: self.depth }
+    }
+
+    /// Drops every node added since `mark` (their arena bytes stay, unused).
+    pub fn rollback(&mut self, mark: Mark) {
+        self.nodes.truncate(mark.nodes);
+        self.depth = mark.depth;
+    }
+
+    /// Adds a leaf as the last child of `parent`, after the tree is built (an annotation that
+    /// only a later part of the message makes possible). Returns the new node's id.
+    pub fn append_child(
+        &mut self,
+        parent: NodeId,
+        name: impl Into<Text>,
+        kind: impl Into<Text>,
+        value: Value,
+        offset: usize,
+        length: usize,
+    ) -> NodeId {
+        let at = self.nodes[parent].end as usize;
+        let depth = self.nodes[parent].depth + 1;
+        for (i, n) in self.nodes.iter_mut().enumerate() {
+            // Every node that ends at or after the insertion point and encloses it grows by one;
+            // nodes after it move by one.
+            if i >= at || (i <= parent && n.end as usize >= at) {
+                n.end += 1;
             }
         }
+        let node = Node {
+            name: name.into(),
+            kind: kind.into(),
+            value,
+            offset: offset as u32,
+            length: length as u32,
+            attr_type: None,
+            depth,
+            problem: None,
+            end: at as u32 + 1,
+        };
+        self.nodes.insert(at, node);
+        at
+    }
+
+    /// Changes the depth of every node in `range` by `delta` levels (a part decoded on its own
+    /// and then placed under another node).
+    pub fn shift_depth(&mut self, range: Range<NodeId>, delta: u16) {
+        for n in &mut self.nodes[range] {
+            n.depth += delta;
+        }
+    }
+
+    // ---- reading ----
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// One past the last descendant of `id`.
+    pub fn end(&self, id: NodeId) -> NodeId {
+        self.nodes[id].end as usize
+    }
+
+    /// The direct children of `id`.
+    pub fn children(&self, id: NodeId) -> Siblings<'_> {
+        Siblings { tree: self, next: id + 1, end: self.end(id) }
+    }
+
+    /// The top-level nodes from `from` on (`from` must be one).
+    pub fn roots_from(&self, from: NodeId) -> Siblings<'_> {
+        Siblings { tree: self, next: from, end: self.nodes.len() }
+    }
+
+    /// The string of a text.
+    pub fn str(&self, t: Text) -> &str {
+        match t {
+            Text::Static(s) => s,
+            Text::Arena(s) => &self.text[s.range()],
+        }
+    }
+
+    pub fn byte_slice(&self, s: Span) -> &[u8] {
+        &self.bytes[s.range()]
+    }
+
+    pub fn name(&self, id: NodeId) -> &str {
+        self.str(self.nodes[id].name)
+    }
+
+    pub fn kind(&self, id: NodeId) -> &str {
+        self.str(self.nodes[id].kind)
+    }
+
+    /// The reason a problem gives, as text (`unknown`, `malformed: ...`).
+    pub fn problem_text(&self, p: Problem) -> String {
+        match p {
+            Problem::Unknown => "unknown".to_string(),
+            Problem::Malformed(s) => format!("malformed: {}", &self.text[s.range()]),
+            Problem::Truncated(s) => format!("truncated: {}", &self.text[s.range()]),
+        }
+    }
+
+    /// The first node named `name` among `range`, in pre-order.
+    pub fn find_in(&self, range: Range<NodeId>, name: &str) -> Option<NodeId> {
+        let start = range.start;
+        self.nodes[range].iter().position(|n| self.str(n.name) == name).map(|i| start + i)
+    }
+
+    /// The first node named `name` anywhere in the tree.
+    pub fn find(&self, name: &str) -> Option<NodeId> {
+        self.find_in(0..self.nodes.len(), name)
+    }
+
+    /// The first node named `name` in the subtree of `id` (itself included).
+    pub fn find_under(&self, id: NodeId, name: &str) -> Option<NodeId> {
+        self.find_in(id..self.end(id), name)
+    }
+
+    /// True if a node in `range` carries a problem matching `pred`.
+    pub fn any_problem(&self, range: Range<NodeId>, pred: impl Fn(&Problem) -> bool) -> bool {
+        self.nodes[range].iter().any(|n| n.problem.as_ref().is_some_and(&pred))
+    }
+
+    /// A value's text form, as `-V` shows it.
+    pub fn write_value(&self, out: &mut Vec<u8>, v: &Value) {
+        match *v {
+            Value::None => {}
+            Value::Unsigned(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+            Value::Signed(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+            Value::Hex(n) => write_hex_number(out, n),
+            Value::Str(t) => write_quoted(out, self.str(t)),
+            Value::Bytes(s) if s.len == 0 => out.extend_from_slice(b"(empty)"),
+            Value::Bytes(s) => write_hex_bytes(out, self.byte_slice(s)),
+            Value::Flag => out.extend_from_slice(b"true"),
+            Value::Ipv4(a) => write_ipv4(out, a),
+            Value::Ipv6(a) => {
+                let _ = write!(Adapter(out), "{}", std::net::Ipv6Addr::from(a));
+            }
+            Value::Mac(s) => write_mac(out, self.byte_slice(s)),
+            Value::Enum { raw, name } => {
+                let num = enum_number(raw);
+                match name {
+                    Some(n) => {
+                        out.extend_from_slice(self.str(n).as_bytes());
+                        out.extend_from_slice(b" (");
+                        out.extend_from_slice(itoa::Buffer::new().format(num).as_bytes());
+                        out.push(b')');
+                    }
+                    None => {
+                        out.extend_from_slice(itoa::Buffer::new().format(num).as_bytes());
+                        out.extend_from_slice(b" (unknown value)");
+                    }
+                }
+            }
+            Value::Flags { raw, table } => {
+                write_hex_number(out, raw);
+                let (names, unknown_bits) = table.names(raw);
+                if !names.is_empty() || unknown_bits != 0 {
+                    out.extend_from_slice(b" (");
+                    for (i, n) in names.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b'|');
+                        }
+                        out.extend_from_slice(n.as_bytes());
+                    }
+                    if unknown_bits != 0 {
+                        if !names.is_empty() {
+                            out.push(b'|');
+                        }
+                        write_hex_number(out, unknown_bits);
+                    }
+                    out.push(b')');
+                }
+            }
+            Value::Errno(0) => out.extend_from_slice(b"0 (success)"),
+            Value::Errno(e) => {
+                out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
+                match crate::netlink::errno::lookup(e.unsigned_abs()) {
+                    Some((name, text)) => {
+                        out.push(b' ');
+                        out.extend_from_slice(name.as_bytes());
+                        out.extend_from_slice(b" (");
+                        out.extend_from_slice(text.as_bytes());
+                        out.push(b')');
+                    }
+                    None => out.extend_from_slice(b" (unknown errno)"),
+                }
+            }
+            Value::Uuid(u) => {
+                for (i, chunk) in [&u[0..4], &u[4..6], &u[6..8], &u[8..10], &u[10..16]].iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'-');
+                    }
+                    write_hex_bytes(out, chunk);
+                }
+            }
+        }
+    }
+
+    /// A value's text form as a string.
+    pub fn value_string(&self, v: &Value) -> String {
+        let mut out = Vec::new();
+        self.write_value(&mut out, v);
+        String::from_utf8(out).expect("values are written as UTF-8")
+    }
+
+    /// The value of a string node, if it is one.
+    pub fn str_value(&self, id: NodeId) -> Option<&str> {
+        match self.nodes[id].value {
+            Value::Str(t) => Some(self.str(t)),
+            _ => None,
+        }
+    }
+}
+
+/// The direct children of a node, or the top-level nodes of a tree.
+#[derive(Debug, Clone)]
+pub struct Siblings<'a> {
+    tree: &'a Tree,
+    next: NodeId,
+    end: NodeId,
+}
+
+impl<'a> Siblings<'a> {
+    /// The tree the nodes are in.
+    pub fn tree(&self) -> &'a Tree {
+        self.tree
+    }
+}
+
+impl Iterator for Siblings<'_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next >= self.end {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.tree.end(id);
+        Some(id)
     }
 }
 
 /// An enum's number as it was meant: signed fields' negative values (NFT_CONTINUE = -1) are
 /// stored sign-extended, and no netlink enum has positive values of 2^63 or more.
-pub fn enum_number(raw: u64) -> i128 {
-    if raw > i64::MAX as u64 { i128::from(raw as i64) } else { i128::from(raw) }
+pub fn enum_number(raw: u64) -> i64 {
+    raw as i64
 }
 
-/// Lower-case hex without allocating.
-fn write_hex(f: &mut fmt::Formatter<'_>, b: &[u8]) -> fmt::Result {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 128];
-    for chunk in b.chunks(64) {
-        for (i, byte) in chunk.iter().enumerate() {
-            buf[2 * i] = DIGITS[usize::from(byte >> 4)];
-            buf[2 * i + 1] = DIGITS[usize::from(byte & 15)];
-        }
-        f.write_str(std::str::from_utf8(&buf[..2 * chunk.len()]).expect("hex digits"))?;
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `0x` and lower-case hex digits.
+pub fn write_hex_number(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"0x");
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        out.push(DIGITS[((n >> (4 * i)) & 15) as usize]);
     }
-    Ok(())
 }
 
-fn write_mac(f: &mut fmt::Formatter<'_>, b: &[u8]) -> fmt::Result {
-    for (i, byte) in b.iter().enumerate() {
+/// Lower-case hex of bytes.
+pub fn write_hex_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.reserve(2 * b.len());
+    for &byte in b {
+        out.push(DIGITS[usize::from(byte >> 4)]);
+        out.push(DIGITS[usize::from(byte & 15)]);
+    }
+}
+
+fn write_mac(out: &mut Vec<u8>, b: &[u8]) {
+    for (i, &byte) in b.iter().enumerate() {
         if i > 0 {
-            f.write_str(":")?;
+            out.push(b':');
         }
-        write!(f, "{byte:02x}")?;
+        out.push(DIGITS[usize::from(byte >> 4)]);
+        out.push(DIGITS[usize::from(byte & 15)]);
     }
-    Ok(())
+}
+
+pub fn write_ipv4(out: &mut Vec<u8>, a: [u8; 4]) {
+    let mut buf = itoa::Buffer::new();
+    for (i, &octet) in a.iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        out.extend_from_slice(buf.format(octet).as_bytes());
+    }
+}
+
+/// A string in double quotes with Rust's `{:?}` escapes (what earlier output showed).
+fn write_quoted(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        for c in s.chars() {
+            let _ = write!(Adapter(out), "{}", c.escape_debug());
+        }
+    }
+    out.push(b'"');
+}
+
+/// `fmt::Write` into a byte vector.
+struct Adapter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Adapter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_pre_order_with_subtree_ends() {
+        let mut t = Tree::default();
+        let a = t.open("a", "nest", Value::None, 0, 12);
+        t.leaf("b", "u8", Value::Unsigned(1), 4, 1);
+        let c = t.open("c", "nest", Value::None, 8, 4);
+        t.leaf("d", "u8", Value::Unsigned(2), 8, 1);
+        t.close(c);
+        t.close(a);
+        t.leaf("e", "u8", Value::Unsigned(3), 12, 1);
+        assert_eq!(t.roots_from(0).collect::<Vec<_>>(), [0, 4]);
+        assert_eq!(t.children(a).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(t.nodes().iter().map(|n| n.depth).collect::<Vec<_>>(), [0, 1, 1, 2, 0]);
+        assert_eq!(t.find("d"), Some(3));
+        assert_eq!(t.find_under(c, "b"), None);
+        // An annotation added later lands under its parent and moves what follows.
+        let x = t.append_child(c, "x", "path", Value::Flag, 8, 1);
+        assert_eq!(x, 4);
+        assert_eq!(t.children(c).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(t.children(a).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(t.roots_from(0).collect::<Vec<_>>(), [0, 5]);
+        assert_eq!(t.node(4).depth, 2);
+    }
+
+    #[test]
+    fn values_render_as_before() {
+        let mut t = Tree::default();
+        let s = Value::Str(t.text("eth\"0"));
+        assert_eq!(t.value_string(&s), "\"eth\\\"0\"");
+        assert_eq!(t.value_string(&Value::Hex(0)), "0x0");
+        assert_eq!(t.value_string(&Value::Hex(0x10049)), "0x10049");
+        assert_eq!(t.value_string(&Value::Ipv4([10, 0, 0, 1])), "10.0.0.1");
+        let b = Value::Bytes(t.bytes(&[0xde, 0xad]));
+        assert_eq!(t.value_string(&b), "dead");
+        let mac = Value::Mac(t.bytes(&[0xf2, 0xec, 0x45, 0x63, 0x4f, 0xbc]));
+        assert_eq!(t.value_string(&mac), "f2:ec:45:63:4f:bc");
+        let flags = Value::Flags { raw: 0x13, table: FlagTable::Spec(&[(1, "A"), (2, "B")]) };
+        assert_eq!(t.value_string(&flags), "0x13 (A|B|0x10)");
+        assert_eq!(
+            t.value_string(&Value::Enum { raw: u64::MAX, name: Some("NFT_CONTINUE".into()) }),
+            "NFT_CONTINUE (-1)"
+        );
+        assert_eq!(t.value_string(&Value::Errno(-17)), "-17 EEXIST (File exists)");
+        let u = Value::Uuid(*b"\x12\x34\x56\x78\x9a\xbc\xde\xf0\x12\x34\x56\x78\x9a\xbc\xde\xf0");
+        assert_eq!(t.value_string(&u), "12345678-9abc-def0-1234-56789abcdef0");
+    }
 }

@@ -72,7 +72,7 @@ fn captured_length_above_snapshot_length_is_read_not_looped() {
     let reg = Registry::builtin().unwrap();
     let mut d = Decoder::new(&reg);
     let m = &d.decode_frame(&frames[1]).messages[0];
-    assert_eq!(m.type_name.as_deref(), Some("RTM_NEWLINK"));
+    assert_eq!(m.type_name(), Some("RTM_NEWLINK"));
 }
 
 #[test]
@@ -100,8 +100,10 @@ fn nlmsg_len_below_header_is_a_problem_after_good_messages() {
     let d = decode_one(p);
     assert_eq!(d.messages.len(), 1);
     let prob = d.problem.unwrap();
-    assert_eq!((prob.offset, prob.length), (16 + 48, 24));
-    assert!(matches!(prob.problem, Some(Problem::Malformed(ref r)) if r.contains("nlmsg_len 8")));
+    let node = prob.node(0);
+    assert_eq!((node.offset(), node.length()), (16 + 48, 24));
+    assert!(matches!(node.problem, Some(Problem::Malformed(_))));
+    assert!(prob.problem_text(node.problem.unwrap()).contains("nlmsg_len 8"));
 }
 
 #[test]
@@ -110,10 +112,10 @@ fn nlmsg_len_beyond_frame_is_truncated_but_decoded() {
     m[0..4].copy_from_slice(&200u32.to_le_bytes());
     let d = decode_one(m);
     let msg = &d.messages[0];
-    assert!(
-        matches!(&msg.header_node.as_ref().unwrap().problem, Some(Problem::Truncated(r)) if r.contains("runs past"))
-    );
-    assert_eq!(nlscope::tree::find_in(&msg.body, "IFLA_IFNAME").unwrap().value, nlscope::tree::Value::Str("lo".into()));
+    let header = msg.tree.node(msg.header_node().unwrap());
+    assert!(matches!(header.problem, Some(Problem::Truncated(_))));
+    assert!(msg.tree.problem_text(header.problem.unwrap()).contains("runs past"));
+    assert_eq!(msg.tree.str_value(msg.find("IFLA_IFNAME").unwrap()), Some("lo"));
 }
 
 #[test]
@@ -123,11 +125,12 @@ fn attribute_shorter_than_its_header_is_a_problem_node() {
     p.extend([2, 0, 4, 0, 0, 0, 0, 0]);
     let d = decode_one(nlmsg(16, 0, 1, 0, &p, None));
     let msg = &d.messages[0];
-    let bad = msg.body.last().unwrap();
-    assert_eq!(bad.offset, 16 + 16 + 16 + 12);
-    assert_eq!(bad.length, 8);
-    assert!(matches!(&bad.problem, Some(Problem::Malformed(r)) if r.contains("shorter than its 4-byte header")));
-    assert!(nlscope::tree::find_in(&msg.body, "IFLA_IFNAME").is_some());
+    let bad = msg.tree.node(msg.tree.roots_from(msg.body_start).last().unwrap());
+    assert_eq!(bad.offset(), 16 + 16 + 16 + 12);
+    assert_eq!(bad.length(), 8);
+    assert!(matches!(bad.problem, Some(Problem::Malformed(_))));
+    assert!(msg.tree.problem_text(bad.problem.unwrap()).contains("shorter than its 4-byte header"));
+    assert!(msg.find("IFLA_IFNAME").is_some());
 }
 
 #[test]
@@ -137,9 +140,13 @@ fn attribute_beyond_its_parent_is_a_problem_node() {
     let mut p = ifinfomsg(3);
     p.extend(nlattr(18, &inner, None));
     let d = decode_one(nlmsg(16, 0, 1, 0, &p, None));
-    let linkinfo = nlscope::tree::find_in(&d.messages[0].body, "IFLA_LINKINFO").unwrap();
-    assert_eq!(linkinfo.children[0].name, "IFLA_INFO_KIND");
-    assert!(matches!(&linkinfo.children[1].problem, Some(Problem::Malformed(r)) if r.contains("runs past")));
+    let msg = &d.messages[0];
+    let linkinfo = msg.find("IFLA_LINKINFO").unwrap();
+    let children: Vec<_> = msg.tree.children(linkinfo).collect();
+    assert_eq!(msg.tree.name(children[0]), "IFLA_INFO_KIND");
+    let bad = msg.tree.node(children[1]).problem.unwrap();
+    assert!(matches!(bad, Problem::Malformed(_)));
+    assert!(msg.tree.problem_text(bad).contains("runs past"));
 }
 
 #[test]
@@ -158,10 +165,7 @@ fn thousand_deep_nesting_is_capped() {
     let mut d = Decoder::new(&reg);
     let frame = reader(netlink_pcap(16, &[nlmsg(0x30, 0, 1, 0, &p, None)])).unwrap().next().unwrap().unwrap();
     let df = d.decode_frame(&frame);
-    fn depth(n: &nlscope::tree::Node) -> usize {
-        1 + n.children.iter().map(depth).max().unwrap_or(0)
-    }
-    let deepest = df.messages[0].body.iter().map(depth).max().unwrap();
+    let deepest = 1 + df.messages[0].tree.nodes().iter().map(|n| usize::from(n.depth)).max().unwrap();
     assert!((30..=40).contains(&deepest), "depth {deepest}");
 }
 

@@ -9,7 +9,7 @@ use common::*;
 use nlscope::capture;
 use nlscope::decode::{Decoder, Message};
 use nlscope::spec::Registry;
-use nlscope::tree::{Node, Problem};
+use nlscope::tree::Problem;
 
 #[derive(Default, Debug, PartialEq)]
 struct Count {
@@ -18,13 +18,14 @@ struct Count {
     errors: usize,
 }
 
-fn walk(n: &Node, c: &mut Count) {
-    match n.problem {
-        Some(Problem::Unknown) => c.unknown += 1,
-        Some(_) => c.errors += 1,
-        None => {}
+fn walk(m: &Message, c: &mut Count) {
+    for n in m.tree.nodes() {
+        match n.problem {
+            Some(Problem::Unknown) => c.unknown += 1,
+            Some(_) => c.errors += 1,
+            None => {}
+        }
     }
-    n.children.iter().for_each(|ch| walk(ch, c));
 }
 
 fn count(path: &std::path::Path, protocol: u16) -> Count {
@@ -48,7 +49,7 @@ fn count_named(path: &std::path::Path, protocol: u16, genl: &[(&str, u16)]) -> C
         for m in d.messages.iter().filter(|m: &&Message| m.protocol == protocol) {
             c.messages += 1;
             c.unknown += usize::from(m.unknown);
-            m.header_node.iter().chain(&m.body).for_each(|n| walk(n, &mut c));
+            walk(m, &mut c);
         }
     }
     c

@@ -26,8 +26,9 @@ fn run(reg: &Registry, bytes: Vec<u8>) -> usize {
     let mut n = 0;
     for frame in reader.flatten() {
         for m in d.decode_frame(&frame).messages {
-            text::write_tree(&mut std::io::sink(), &m, text::Style { color: false }).unwrap();
-            json::write_message(&mut std::io::sink(), &m, Default::default()).unwrap();
+            let mut out = Vec::new();
+            text::write_tree(&mut out, &m, text::Style { color: false });
+            json::write_message(&mut out, &m, Default::default());
             n += 1;
         }
     }

@@ -17,11 +17,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut decoder = Decoder::new(registry);
-    let mut sink = std::io::sink();
+    let mut out = Vec::new();
     for frame in reader.flatten() {
         for m in decoder.decode_frame(&frame).messages {
-            text::write_tree(&mut sink, &m, text::Style { color: false }).unwrap();
-            json::write_message(&mut sink, &m, Default::default()).unwrap();
+            out.clear();
+            text::write_tree(&mut out, &m, text::Style { color: false });
+            text::write_summary(&mut out, &m, Default::default(), frame.timestamp, text::Style { color: true });
+            json::write_message(&mut out, &m, Default::default());
         }
     }
 });

@@ -2,11 +2,9 @@
 //! (AUDIT_SYSCALL, AUDIT_PATH, ...) are text, `audit(SECONDS.MILLIS:SERIAL): key=value ...` for
 //! the kernel's and `key=value ...` for user space's. Split into nodes, each with its byte span.
 
-use std::borrow::Cow;
-
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_HDRLEN, NlMsgHdr};
 use crate::netlink::protocol::NETLINK_AUDIT;
-use crate::tree::{Node, Value};
+use crate::tree::{Tree, Value};
 
 /// The first message type of audit event records (AUDIT_FIRST_USER_MSG is 1100).
 const AUDIT_FIRST_RECORD: u16 = 1100;
@@ -31,43 +29,48 @@ pub(super) fn is_text(body: &[u8]) -> bool {
 }
 
 /// The record as a `record` string node, the `audit(...)` stamp, and one node per key=value.
-pub(super) fn decode_text(body: &[u8], base: usize) -> Vec<Node> {
+pub(super) fn decode_text(tree: &mut Tree, body: &[u8], base: usize) {
     let end = body.iter().position(|&b| b == 0).unwrap_or(body.len());
-    let text = String::from_utf8_lossy(&body[..end]).into_owned();
-    let mut nodes = vec![Node::new("record", "string", Value::Str(text.clone()), base, body.len())];
+    let text = String::from_utf8_lossy(&body[..end]);
+    let record = Value::Str(tree.text(&text));
+    tree.leaf("record", "string", record, base, body.len());
     let mut pos = 0;
     if let Some(rest) = text.strip_prefix("audit(")
         && let Some(close) = rest.find("):")
     {
         let stamp = &rest[..close];
         let len = "audit(".len() + close + 2;
-        let mut n = Node::new("stamp", "string", Value::Str(stamp.to_string()), base, len);
+        let v = Value::Str(tree.text(stamp));
+        let n = tree.open("stamp", "string", v, base, len);
         if let Some((time, serial)) = stamp.split_once(':') {
-            n.children.push(Node::new("time", "string", Value::Str(time.to_string()), base + 6, time.len()));
-            let serial_value = serial.parse().map(Value::Unsigned).unwrap_or(Value::Str(serial.to_string()));
-            n.children.push(Node::new("serial", "u64", serial_value, base + 7 + time.len(), serial.len()));
+            let t = Value::Str(tree.text(time));
+            tree.leaf("time", "string", t, base + 6, time.len());
+            let serial_value = match serial.parse() {
+                Ok(n) => Value::Unsigned(n),
+                Err(_) => Value::Str(tree.text(serial)),
+            };
+            tree.leaf("serial", "u64", serial_value, base + 7 + time.len(), serial.len());
         }
-        nodes.push(n);
+        tree.close(n);
         pos = len;
     }
-    nodes.extend(field_nodes(&text[pos..], base + pos));
-    nodes
+    field_nodes(tree, &text[pos..], base + pos);
 }
 
 /// One node per `key=value`; the `msg='...'` of user messages holds fields of its own.
-fn field_nodes(s: &str, base: usize) -> Vec<Node> {
-    let mut nodes = Vec::new();
+fn field_nodes(tree: &mut Tree, s: &str, base: usize) {
     for (start, len, key, value) in fields(s) {
-        let mut n = Node::new(Cow::Owned(key.to_string()), "field", Value::Str(String::new()), base + start, len);
+        let name = tree.text(key);
         if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
-            n.value = Value::Str(inner.to_string());
-            n.children = field_nodes(inner, base + start + key.len() + 2);
+            let v = Value::Str(tree.text(inner));
+            let n = tree.open(name, "field", v, base + start, len);
+            field_nodes(tree, inner, base + start + key.len() + 2);
+            tree.close(n);
         } else {
-            n.value = Value::Str(value.trim_matches('"').to_string());
+            let v = Value::Str(tree.text(value.trim_matches('"')));
+            tree.leaf(name, "field", v, base + start, len);
         }
-        nodes.push(n);
     }
-    nodes
 }
 
 /// (offset, length, key, value) of each `key=value` (values may be double-quoted, with spaces).
@@ -117,19 +120,22 @@ mod tests {
         let text =
             b"audit(1732450000.123:42): arch=c000003e syscall=59 success=yes comm=\"ip\" exe=\"/usr/bin/ip a\"\0";
         assert!(is_text(text));
-        let nodes = decode_text(text, 100);
-        assert_eq!(nodes[1].name, "stamp");
-        assert_eq!(nodes[1].children[1].value, Value::Unsigned(42));
-        let comm = nodes.iter().find(|n| n.name == "comm").unwrap();
-        assert_eq!(comm.value, Value::Str("ip".into()));
+        let mut t = Tree::default();
+        decode_text(&mut t, text, 100);
+        let stamp = t.find("stamp").unwrap();
+        let serial = t.children(stamp).nth(1).unwrap();
+        assert_eq!(t.node(serial).value, Value::Unsigned(42));
+        let comm = t.find("comm").unwrap();
+        assert_eq!(t.str_value(comm), Some("ip"));
         let at = text.windows(5).position(|w| w == b"comm=").unwrap();
-        assert_eq!((comm.offset, comm.length), (100 + at, "comm=\"ip\"".len()));
-        let exe = nodes.iter().find(|n| n.name == "exe").unwrap();
-        assert_eq!(exe.value, Value::Str("/usr/bin/ip a".into()));
+        assert_eq!((t.node(comm).offset(), t.node(comm).length()), (100 + at, "comm=\"ip\"".len()));
+        assert_eq!(t.str_value(t.find("exe").unwrap()), Some("/usr/bin/ip a"));
         assert!(!is_text(&[1, 2, 3]));
-        let user = decode_text(b"pid=7 msg='op=test text=\"a b\" res=success'", 0);
-        let msg = user.iter().find(|n| n.name == "msg").unwrap();
-        assert_eq!(msg.children.iter().map(|c| c.name.as_ref()).collect::<Vec<_>>(), ["op", "text", "res"]);
-        assert_eq!(msg.children[1].value, Value::Str("a b".into()));
+        let mut user = Tree::default();
+        decode_text(&mut user, b"pid=7 msg='op=test text=\"a b\" res=success'", 0);
+        let msg = user.find("msg").unwrap();
+        let names: Vec<_> = user.children(msg).map(|c| user.name(c).to_string()).collect();
+        assert_eq!(names, ["op", "text", "res"]);
+        assert_eq!(user.str_value(user.find("text").unwrap()), Some("a b"));
     }
 }

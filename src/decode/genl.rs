@@ -4,14 +4,13 @@
 //! Ids are assigned at run time. The control family is always 0x10 (`nlctrl`); other ids are
 //! learned from nlctrl's NEWFAMILY/DELFAMILY messages (see [`GenlFamilies`]), or given by the user.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{Message, decode_body, unknown_payload};
 use crate::netlink::attr;
 use crate::netlink::header::{OpKind, read_uint};
 use crate::spec::decode::Ctx;
-use crate::tree::{Node, Problem, Value};
+use crate::tree::{Text, Value};
 
 pub const GENL_ID_CTRL: u16 = 0x10;
 const GENL_HDRLEN: usize = 4;
@@ -30,7 +29,7 @@ type Event = (u64, Option<String>);
 /// the id is used before nlctrl first names it, by the first event after it. Reading a file, a
 /// first pass over the capture records every event before anything is decoded; live, events are
 /// recorded as they pass. Ids named by the user win.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct GenlFamilies {
     manual: HashMap<u16, String>,
     events: HashMap<u16, Vec<Event>>,
@@ -90,12 +89,8 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
     let hdr = msg.header.expect("header");
     if body.len() < GENL_HDRLEN {
         msg.unknown = true;
-        msg.body.push(Node::problem_bytes(
-            "genlmsghdr",
-            body,
-            base,
-            Problem::Truncated(format!("{} bytes of the 4-byte generic netlink header", body.len())),
-        ));
+        let why = msg.tree.truncated(format_args!("{} bytes of the 4-byte generic netlink header", body.len()));
+        msg.tree.problem_bytes("genlmsghdr", body, base, why);
         return;
     }
     let cmd = body[0];
@@ -109,29 +104,29 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
     let to_user = msg.direction == crate::capture::Direction::ToUser;
     let notification = hdr.pid == 0 && hdr.seq == 0;
     let resolved = spec.and_then(|f| Some((f, f.resolve(u16::from(cmd), to_user, notification)?)));
-    let cmd_value = Value::Enum { raw: u64::from(cmd), name: resolved.map(|(_, (name, _))| Cow::Borrowed(name)) };
-    let genl_header = Node::new("genlmsghdr", "struct genlmsghdr", Value::None, base, GENL_HDRLEN).with_children(vec![
-        Node::new("cmd", "u8", cmd_value, base, 1),
-        Node::new("version", "u8", Value::Unsigned(u64::from(body[1])), base + 1, 1),
-        Node::new("reserved", "u16", Value::Unsigned(read_uint(body, 2..4, msg.endian)), base + 2, 2),
-    ]);
-    msg.body.push(genl_header);
+    let cmd_value = Value::Enum { raw: u64::from(cmd), name: resolved.map(|(_, (name, _))| Text::Static(name)) };
+    let tree = &mut msg.tree;
+    let genl_header = tree.open("genlmsghdr", "struct genlmsghdr", Value::None, base, GENL_HDRLEN);
+    tree.leaf("cmd", "u8", cmd_value, base, 1);
+    tree.leaf("version", "u8", Value::Unsigned(u64::from(body[1])), base + 1, 1);
+    tree.leaf("reserved", "u16", Value::Unsigned(read_uint(body, 2..4, msg.endian)), base + 2, 2);
+    tree.close(genl_header);
     match resolved {
         Some((family, (name, op))) => {
-            msg.type_name = Some(Cow::Borrowed(name));
+            msg.type_name = Some(Text::Static(name));
             msg.op_kind = op.kind;
             let ctx = Ctx::new(family, msg.endian);
-            msg.body.extend(decode_body(ctx, false, op.fixed_header, op.set, attrs, attrs_base));
+            decode_body(&mut msg.tree, ctx, false, op.fixed_header, op.set, attrs, attrs_base);
         }
         _ => {
             msg.unknown = true;
             msg.op_kind = OpKind::Other;
-            msg.type_name = Some(Cow::Owned(match &family_name {
-                Some(_) => format!("cmd {cmd}"),
-                None => format!("genl family 0x{:x} (unresolved) cmd {cmd}", hdr.ty),
-            }));
+            msg.type_name = Some(match &family_name {
+                Some(_) => msg.tree.text_fmt(format_args!("cmd {cmd}")),
+                None => msg.tree.text_fmt(format_args!("genl family 0x{:x} (unresolved) cmd {cmd}", hdr.ty)),
+            });
             if !attrs.is_empty() {
-                msg.body.extend(unknown_payload(attrs, attrs_base, msg.endian));
+                unknown_payload(&mut msg.tree, attrs, attrs_base, msg.endian);
             }
         }
     }

@@ -25,7 +25,7 @@ use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
 use crate::netlink::protocol::{self, NETLINK_AUDIT, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_USERSOCK};
 use crate::spec::Registry;
 use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct, narrow_ipv4};
-use crate::tree::{Node, Problem, Value};
+use crate::tree::{FlagTable, NodeId, Problem, Text, Tree, Value};
 
 /// One decoded netlink message.
 #[derive(Debug, Clone)]
@@ -41,18 +41,18 @@ pub struct Message {
     pub direction: Direction,
     /// The generic netlink family name, for generic messages whose family is known.
     pub genl_family: Option<String>,
-    /// The message type name (`RTM_NEWLINK`, `NLMSG_ERROR`, `CTRL_CMD_NEWFAMILY`).
-    pub type_name: Option<Cow<'static, str>>,
+    /// The message type name (`RTM_NEWLINK`, `NLMSG_ERROR`, `CTRL_CMD_NEWFAMILY`), in `tree`.
+    pub type_name: Option<Text>,
     /// What the flags mean for this type.
     pub op_kind: OpKind,
     /// Offset of the message within the frame.
     pub offset: usize,
     /// Bytes of the message within the frame (up to `nlmsg_len`, or what the frame holds).
     pub length: usize,
-    /// The `nlmsghdr` node.
-    pub header_node: Option<Node>,
-    /// Family header and attributes.
-    pub body: Vec<Node>,
+    /// The `nlmsghdr` node (when there is a header), then the family header and attributes.
+    pub tree: Tree,
+    /// The first top-level node of the body (after the `nlmsghdr` node).
+    pub body_start: NodeId,
     /// No dissector knows this message type.
     pub unknown: bool,
     /// Set on NLMSG_ERROR and NLMSG_DONE: the error code (0 for an ACK).
@@ -65,11 +65,16 @@ impl Message {
     }
 
     /// The `family` key of the JSON output: the protocol name in lower case.
-    pub fn family_key(&self) -> String {
-        match self.protocol_name() {
-            Some(n) => n.to_ascii_lowercase(),
-            None => format!("netlink-{}", self.protocol),
+    pub fn family_key(&self) -> Cow<'static, str> {
+        match protocol::lower_name(self.protocol) {
+            Some(n) => Cow::Borrowed(n),
+            None => Cow::Owned(format!("netlink-{}", self.protocol)),
         }
+    }
+
+    /// The message type's name.
+    pub fn type_name(&self) -> Option<&str> {
+        self.type_name.map(|t| self.tree.str(t))
     }
 
     /// The flags named in this message's context, with any bits left over as a hex number.
@@ -83,10 +88,24 @@ impl Message {
         v
     }
 
+    /// The nodes of the body, as a range of node ids.
+    pub fn body(&self) -> std::ops::Range<NodeId> {
+        self.body_start..self.tree.len()
+    }
+
+    /// The `nlmsghdr` node, when the message has a header.
+    pub fn header_node(&self) -> Option<NodeId> {
+        (self.body_start > 0).then_some(0)
+    }
+
+    /// The first body node named `name`, depth-first.
+    pub fn find(&self, name: &str) -> Option<NodeId> {
+        self.tree.find_in(self.body(), name)
+    }
+
     /// True if any node of this message is malformed or truncated.
     pub fn has_error_nodes(&self) -> bool {
-        let bad = |p: &Problem| !matches!(p, Problem::Unknown);
-        self.header_node.iter().chain(&self.body).any(|n| n.any_problem(&bad))
+        self.tree.any_problem(0..self.tree.len(), |p| !matches!(p, Problem::Unknown))
     }
 }
 
@@ -95,18 +114,30 @@ impl Message {
 pub struct DecodedFrame {
     pub messages: Vec<Message>,
     /// Set when the frame could not be split into messages at all (not netlink, or bytes that are
-    /// not a netlink header); the node covers the bytes concerned.
-    pub problem: Option<Node>,
+    /// not a netlink header): a tree of one node covering the bytes concerned.
+    pub problem: Option<Tree>,
     /// Zero bytes after the last message (some programs send a fixed-size buffer; the kernel
     /// ignores what follows a zero `nlmsg_len`).
     pub padding: usize,
 }
 
+/// A tree of one problem node.
+fn problem_tree(name: &'static str, bytes: &[u8], offset: usize, malformed: bool, why: std::fmt::Arguments) -> Tree {
+    let mut t = Tree::default();
+    let p = if malformed { t.malformed(why) } else { t.truncated(why) };
+    t.problem_bytes(name, bytes, offset, p);
+    t
+}
+
 /// Decodes frames with a set of specs.
+#[derive(Clone)]
 pub struct Decoder<'r> {
     pub registry: &'r Registry,
     genl: genl::GenlFamilies,
 }
+
+/// Nodes of the `nlmsghdr` node: itself and its five fields.
+const HEADER_NODES: usize = 6;
 
 impl<'r> Decoder<'r> {
     pub fn new(registry: &'r Registry) -> Self {
@@ -137,19 +168,11 @@ impl<'r> Decoder<'r> {
         }
         let payload = frame.payload();
         let endian = guess_endianness(payload);
-        let mut pos = 0;
-        while let Some(hdr) = NlMsgHdr::parse(&payload[pos..], endian) {
+        for (pos, hdr) in header::walk(payload, endian) {
             let len = hdr.len as usize;
-            if len < NLMSG_HDRLEN + 4 || len > payload.len() - pos {
-                break;
-            }
-            if hdr.ty == genl::GENL_ID_CTRL {
+            if hdr.ty == genl::GENL_ID_CTRL && len >= NLMSG_HDRLEN + 4 {
                 let body = &payload[pos + NLMSG_HDRLEN..pos + len];
                 self.genl.learn(frame.number, body[0], &body[4..], endian);
-            }
-            pos += crate::netlink::attr::align(len);
-            if pos >= payload.len() {
-                break;
             }
         }
     }
@@ -157,11 +180,11 @@ impl<'r> Decoder<'r> {
     pub fn decode_frame(&mut self, frame: &Frame) -> DecodedFrame {
         let Some(protocol) = frame.protocol() else {
             let why = match &frame.link {
-                crate::capture::Link::NotNetlink(why) => why.clone(),
+                crate::capture::Link::NotNetlink(why) => why.as_str(),
                 crate::capture::Link::Netlink { .. } => unreachable!(),
             };
-            let node = Node::problem_bytes("frame", &frame.data, 0, Problem::Malformed(why));
-            return DecodedFrame { messages: Vec::new(), problem: Some(node), padding: 0 };
+            let tree = problem_tree("frame", &frame.data, 0, true, format_args!("{why}"));
+            return DecodedFrame { messages: Vec::new(), problem: Some(tree), padding: 0 };
         };
         let payload = frame.payload();
         let base = frame.payload_offset();
@@ -179,42 +202,56 @@ impl<'r> Decoder<'r> {
                 return DecodedFrame { messages, problem: None, padding: rest.len() };
             }
             let Some(hdr) = NlMsgHdr::parse(rest, endian) else {
-                let why = if cut {
-                    format!("{} bytes left, the capture cut the frame short", rest.len())
+                let at = base + pos;
+                let tree = if cut {
+                    problem_tree(
+                        "trailing bytes",
+                        rest,
+                        at,
+                        false,
+                        format_args!("{} bytes left, the capture cut the frame short", rest.len()),
+                    )
                 } else {
-                    format!("{} stray bytes after the last message (a netlink header has 16)", rest.len())
+                    problem_tree(
+                        "trailing bytes",
+                        rest,
+                        at,
+                        false,
+                        format_args!("{} stray bytes after the last message (a netlink header has 16)", rest.len()),
+                    )
                 };
-                return DecodedFrame {
-                    messages,
-                    problem: Some(Node::problem_bytes("trailing bytes", rest, base + pos, Problem::Truncated(why))),
-                    padding: 0,
-                };
+                return DecodedFrame { messages, problem: Some(tree), padding: 0 };
             };
             let mut len = hdr.len as usize;
             if audit::length_excludes_header(protocol, &hdr, rest.len()) {
                 len += NLMSG_HDRLEN;
             }
             if len < NLMSG_HDRLEN {
-                let node = Node::problem_bytes(
+                let tree = problem_tree(
                     "netlink message",
                     rest,
                     base + pos,
-                    Problem::Malformed(format!("nlmsg_len {len} is less than the 16-byte header")),
+                    true,
+                    format_args!("nlmsg_len {len} is less than the 16-byte header"),
                 );
-                return DecodedFrame { messages, problem: Some(node), padding: 0 };
+                return DecodedFrame { messages, problem: Some(tree), padding: 0 };
             }
             let (msg_bytes, truncated) = if len > rest.len() { (rest, true) } else { (&rest[..len], false) };
-            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0);
+            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0, Tree::default());
             msg.index = messages.len();
             if truncated {
                 let why = if cut {
-                    format!("nlmsg_len {len}, but the capture kept only {} bytes of it", rest.len())
+                    msg.tree.truncated(format_args!(
+                        "nlmsg_len {len}, but the capture kept only {} bytes of it",
+                        rest.len()
+                    ))
                 } else {
-                    format!("nlmsg_len {len} runs past the end of the frame ({} bytes left)", rest.len())
+                    msg.tree.truncated(format_args!(
+                        "nlmsg_len {len} runs past the end of the frame ({} bytes left)",
+                        rest.len()
+                    ))
                 };
-                if let Some(h) = msg.header_node.as_mut() {
-                    h.problem = Some(Problem::Truncated(why));
-                }
+                msg.tree.set_problem(0, why);
             }
             messages.push(msg);
             if truncated {
@@ -230,18 +267,19 @@ impl<'r> Decoder<'r> {
         if protocol == NETLINK_GENERIC {
             let name = self.genl.name(hdr.ty, msg.frame);
             msg.genl_family = name.map(str::to_string);
-            msg.type_name = Some(Cow::Owned(match name {
-                Some(n) => format!("{n} message"),
-                None => format!("genl family 0x{:x} (unresolved)", hdr.ty),
-            }));
+            msg.type_name = Some(match name {
+                Some(n) => msg.tree.text_fmt(format_args!("{n} message")),
+                None => msg.tree.text_fmt(format_args!("genl family 0x{:x} (unresolved)", hdr.ty)),
+            });
         } else if (1..header::NLMSG_MIN_TYPE).contains(&hdr.ty) {
-            msg.type_name = Some(Cow::Borrowed(control::name(hdr.ty)));
+            msg.type_name = Some(Text::Static(control::name(hdr.ty)));
         } else if let Some(f) = self.registry.raw_family(protocol, hdr.ty) {
-            msg.type_name = f.op(hdr.ty).map(|o| Cow::Borrowed(o.name));
+            msg.type_name = f.op(hdr.ty).map(|o| Text::Static(o.name));
         }
     }
 
-    /// Decodes one message whose bytes (header included) are `data`, at frame offset `base`.
+    /// Decodes one message whose bytes (header included) are `data`, at frame offset `base`, by
+    /// adding its nodes to `tree` (an echoed request goes into the tree of its error message).
     /// `depth` counts how deep inside echoed requests this is.
     #[allow(clippy::too_many_arguments)]
     fn decode_message(
@@ -253,11 +291,13 @@ impl<'r> Decoder<'r> {
         data: &[u8],
         base: usize,
         depth: usize,
+        mut tree: Tree,
     ) -> Message {
         let direction = match frame.direction {
             Direction::Unknown => guess_direction(&hdr),
             known => known,
         };
+        let header_id = reserve_header(&mut tree, base);
         let mut msg = Message {
             frame: frame.number,
             index: 0,
@@ -271,8 +311,8 @@ impl<'r> Decoder<'r> {
             op_kind: OpKind::Other,
             offset: base,
             length: data.len(),
-            header_node: None,
-            body: Vec::new(),
+            body_start: header_id + HEADER_NODES,
+            tree,
             unknown: false,
             error: None,
         };
@@ -291,35 +331,40 @@ impl<'r> Decoder<'r> {
             let notification = hdr.pid == 0 && hdr.seq == 0;
             Some((f, f.resolve(hdr.ty, direction == Direction::ToUser, notification)?))
         }) {
-            msg.type_name = Some(Cow::Borrowed(name));
+            msg.type_name = Some(Text::Static(name));
             msg.op_kind = op.kind;
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
             let to_user = direction == Direction::ToUser;
             let by_family = (protocol, hdr.ty) == (sock_diag::NETLINK_SOCK_DIAG, sock_diag::SOCK_DIAG_BY_FAMILY);
             let audit_text = protocol == NETLINK_AUDIT && op.fixed_header.is_none() && op.set.is_none();
-            msg.body = if by_family {
-                sock_diag::decode(family, endian, to_user, body, body_base)
+            let tree = &mut msg.tree;
+            let done = if by_family {
+                sock_diag::decode(tree, family, endian, to_user, body, body_base)
             } else if audit_text && audit::is_text(body) {
-                Some(audit::decode_text(body, body_base))
+                audit::decode_text(tree, body, body_base);
+                true
             } else {
-                None
+                false
+            };
+            if !done {
+                decode_body(tree, Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base);
             }
-            .unwrap_or_else(|| decode_body(Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base));
         } else if protocol == NETLINK_USERSOCK {
             // User-to-user messages: their layout is the programs' own business. Walk them as
             // attributes when they are exactly that, else keep the bytes, and say so.
-            msg.type_name = Some(Cow::Owned(format!("user-defined type 0x{:x}", hdr.ty)));
+            msg.type_name = Some(msg.tree.text_fmt(format_args!("user-defined type 0x{:x}", hdr.ty)));
             if !body.is_empty() {
-                msg.body = unknown_payload(body, body_base, endian);
-                msg.body.iter_mut().for_each(user_defined);
+                let from = msg.tree.next_id();
+                unknown_payload(&mut msg.tree, body, body_base, endian);
+                user_defined(&mut msg.tree, from);
             }
         } else {
             msg.unknown = true;
             if !body.is_empty() {
-                msg.body = unknown_payload(body, body_base, endian);
+                unknown_payload(&mut msg.tree, body, body_base, endian);
             }
         }
-        msg.header_node = Some(header_node(&hdr, &msg, base));
+        fill_header(&mut msg, header_id);
         msg
     }
 }
@@ -332,14 +377,15 @@ pub fn annotate_error_from_request(error: &mut Message, request: &Message) {
 
 /// A fixed header followed by attributes, as a spec operation describes the body.
 pub(crate) fn decode_body(
+    tree: &mut Tree,
     ctx: Ctx,
     get_request: bool,
     fixed_header: Option<usize>,
     set: Option<usize>,
     body: &[u8],
     base: usize,
-) -> Vec<Node> {
-    let mut nodes = Vec::new();
+) {
+    let first = tree.next_id();
     let mut used = 0;
     // An empty body is a header-only message (a bare dump request): nothing to decode. GET
     // requests may carry a short fixed header (legacy `struct rtgenmsg`, one byte padded to four)
@@ -356,59 +402,66 @@ pub(crate) fn decode_body(
                 .get(size..)
                 .is_some_and(|rest| rest.is_empty() || crate::netlink::attr::looks_like_attrs(rest, ctx.host))
     };
+    let mut header_node = None;
     if let Some(h) = fixed_header.filter(|&h| !body.is_empty() && !header_absent(h)) {
         ctx.header = Some((h, body));
         let def = &ctx.family.structs[h];
-        let mut node = decode_struct(ctx, h, Cow::Borrowed(def.name), body, base, 0);
-        used = node.length;
+        let node = decode_struct(tree, ctx, h, Text::Static(def.name), body, base, 0);
+        header_node = Some(node);
+        used = tree.node(node).length();
         if used < def.size {
-            node.length = body.len();
+            tree.node_mut(node).length = body.len() as u32;
             used = body.len();
         }
         if used < def.size && !get_request {
-            node.problem = Some(Problem::Truncated(format!(
-                "{} has {} bytes, the message only {}",
-                def.name,
-                def.size,
-                body.len()
-            )));
+            let why =
+                tree.truncated(format_args!("{} has {} bytes, the message only {}", def.name, def.size, body.len()));
+            tree.set_problem(node, why);
         }
-        nodes.push(node);
     }
     // Attributes start at the next 4-byte boundary after the fixed header (NLMSG_ALIGN).
     let used = crate::netlink::attr::align(used).min(body.len());
     let rest = &body[used..];
     if !rest.is_empty() {
         if set.is_some() {
-            nodes.extend(decode_attrs(ctx, set, rest, base + used, 0));
+            decode_attrs(tree, ctx, set, rest, base + used, 0);
         } else {
-            nodes.extend(unknown_payload(rest, base + used, ctx.host));
+            unknown_payload(tree, rest, base + used, ctx.host);
         }
     }
-    let header_family = nodes.first().filter(|_| ctx.header.is_some()).and_then(|h| {
-        h.children.iter().find(|c| c.name == "family" || c.name.ends_with("_family")).and_then(|c| c.value.as_u64())
+    let header_family = header_node.and_then(|h| {
+        tree.children(h)
+            .find(|&c| {
+                let name = tree.name(c);
+                name == "family" || name.ends_with("_family")
+            })
+            .and_then(|c| tree.node(c).value.as_u64())
     });
-    narrow_ipv4(&mut nodes, header_family);
-    nodes
+    narrow_ipv4(tree, first, header_family);
 }
 
 /// Bytes whose layout no spec gives: walked as attributes if they are exactly that, else kept
 /// as one unknown node.
-pub(crate) fn unknown_payload(data: &[u8], base: usize, host: Endianness) -> Vec<Node> {
+pub(crate) fn unknown_payload(tree: &mut Tree, data: &[u8], base: usize, host: Endianness) {
     if crate::netlink::attr::looks_like_attrs(data, host) {
-        decode_generic_attrs(data, base, host, 0)
+        decode_generic_attrs(tree, data, base, host, 0);
     } else {
-        vec![Node::problem_bytes("payload", data, base, Problem::Unknown)]
+        tree.problem_bytes("payload", data, base, Problem::Unknown);
     }
 }
 
-/// Marks a generically walked node as user-defined rather than unknown (NETLINK_USERSOCK).
-fn user_defined(n: &mut Node) {
-    if n.problem == Some(Problem::Unknown) {
-        n.problem = None;
-        n.kind = Cow::Owned(format!("{} (user-defined)", n.kind));
+/// Marks generically walked nodes (from `from` on) as user-defined rather than unknown
+/// (NETLINK_USERSOCK).
+fn user_defined(tree: &mut Tree, from: NodeId) {
+    for id in from..tree.len() {
+        if tree.node(id).problem == Some(Problem::Unknown) {
+            let old = tree.kind(id).to_string();
+            let kind = tree.text_fmt(format_args!("{old} (user-defined)"));
+            let n = tree.node_mut(id);
+            n.problem = None;
+            n.kind = kind;
+        }
     }
-    n.children.iter_mut().for_each(user_defined);
 }
 
 /// The direction a message most likely went, from its header alone.
@@ -416,34 +469,44 @@ pub fn guess_direction(hdr: &NlMsgHdr) -> Direction {
     if hdr.flags & header::NLM_F_REQUEST != 0 { Direction::ToKernel } else { Direction::ToUser }
 }
 
-fn header_node(hdr: &NlMsgHdr, msg: &Message, base: usize) -> Node {
+/// Adds the `nlmsghdr` node and its fields with placeholder values (they are filled in by
+/// [`fill_header`] once the body tells what the type and flags mean); returns its id.
+fn reserve_header(tree: &mut Tree, base: usize) -> NodeId {
     let at = |r: std::ops::Range<usize>| (base + r.start, r.len());
-    let (o_len, l_len) = at(field::LEN);
-    let (o_ty, l_ty) = at(field::TYPE);
-    let (o_fl, l_fl) = at(field::FLAGS);
-    let (o_seq, l_seq) = at(field::SEQ);
-    let (o_pid, l_pid) = at(field::PID);
-    let (flag_names, unknown_bits) = header::flag_names(hdr.flags, msg.op_kind);
+    let id = tree.open("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN);
+    for (name, kind, r) in [
+        ("nlmsg_len", "u32", field::LEN),
+        ("nlmsg_type", "u16", field::TYPE),
+        ("nlmsg_flags", "u16", field::FLAGS),
+        ("nlmsg_seq", "u32", field::SEQ),
+        ("nlmsg_pid", "u32", field::PID),
+    ] {
+        let (o, l) = at(r);
+        tree.leaf(name, kind, Value::None, o, l);
+    }
+    tree.close(id);
+    id
+}
+
+fn fill_header(msg: &mut Message, id: NodeId) {
+    let hdr = msg.header.expect("messages with a header node have a header");
     // In generic netlink the header's type is the family id; the command is in genlmsghdr.
     let type_name = if msg.protocol == NETLINK_GENERIC && hdr.ty >= header::NLMSG_MIN_TYPE {
-        Some(Cow::Owned(match &msg.genl_family {
-            Some(f) => format!("genl family {f}"),
-            None => format!("genl family 0x{:x} (unresolved)", hdr.ty),
-        }))
+        Some(match &msg.genl_family {
+            Some(f) => msg.tree.text_fmt(format_args!("genl family {f}")),
+            None => msg.tree.text_fmt(format_args!("genl family 0x{:x} (unresolved)", hdr.ty)),
+        })
     } else {
-        msg.type_name.clone()
+        msg.type_name
     };
-    let type_value = Value::Enum { raw: u64::from(hdr.ty), name: type_name };
-    let flag_value = Value::Flags {
-        raw: u64::from(hdr.flags),
-        names: flag_names.into_iter().map(Cow::Borrowed).collect(),
-        unknown_bits: u64::from(unknown_bits),
-    };
-    Node::new("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN).with_children(vec![
-        Node::new("nlmsg_len", "u32", Value::Unsigned(u64::from(hdr.len)), o_len, l_len),
-        Node::new("nlmsg_type", "u16", type_value, o_ty, l_ty),
-        Node::new("nlmsg_flags", "u16", flag_value, o_fl, l_fl),
-        Node::new("nlmsg_seq", "u32", Value::Unsigned(u64::from(hdr.seq)), o_seq, l_seq),
-        Node::new("nlmsg_pid", "u32", Value::Unsigned(u64::from(hdr.pid)), o_pid, l_pid),
-    ])
+    let values = [
+        Value::Unsigned(u64::from(hdr.len)),
+        Value::Enum { raw: u64::from(hdr.ty), name: type_name },
+        Value::Flags { raw: u64::from(hdr.flags), table: FlagTable::Header(msg.op_kind) },
+        Value::Unsigned(u64::from(hdr.seq)),
+        Value::Unsigned(u64::from(hdr.pid)),
+    ];
+    for (i, v) in values.into_iter().enumerate() {
+        msg.tree.node_mut(id + 1 + i).value = v;
+    }
 }

@@ -68,6 +68,22 @@ impl NlMsgHdr {
     }
 }
 
+/// The messages of a netlink payload by their headers alone: `(offset, header)` of each, until one
+/// whose length does not fit (shorter than a header, or past the end).
+pub fn walk(payload: &[u8], endian: Endianness) -> impl Iterator<Item = (usize, NlMsgHdr)> + '_ {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let hdr = NlMsgHdr::parse(payload.get(pos..)?, endian)?;
+        let len = hdr.len as usize;
+        if len < NLMSG_HDRLEN || len > payload.len() - pos {
+            return None;
+        }
+        let at = pos;
+        pos += crate::netlink::attr::align(len);
+        Some((at, hdr))
+    })
+}
+
 /// What kind of operation a message type is, which gives the meaning of flag bits 8-11.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {

@@ -1,29 +1,29 @@
 //! Netlink protocol (family) numbers from `<linux/netlink.h>`.
 
-/// (number, name as in `NETLINK_<NAME>`).
-const PROTOCOLS: &[(u16, &str)] = &[
-    (0, "ROUTE"),
-    (1, "UNUSED"),
-    (2, "USERSOCK"),
-    (3, "FIREWALL"),
-    (4, "SOCK_DIAG"),
-    (5, "NFLOG"),
-    (6, "XFRM"),
-    (7, "SELINUX"),
-    (8, "ISCSI"),
-    (9, "AUDIT"),
-    (10, "FIB_LOOKUP"),
-    (11, "CONNECTOR"),
-    (12, "NETFILTER"),
-    (13, "IP6_FW"),
-    (14, "DNRTMSG"),
-    (15, "KOBJECT_UEVENT"),
-    (16, "GENERIC"),
-    (18, "SCSITRANSPORT"),
-    (19, "ECRYPTFS"),
-    (20, "RDMA"),
-    (21, "CRYPTO"),
-    (22, "SMC"),
+/// (number, name as in `NETLINK_<NAME>`, the same in lower case).
+const PROTOCOLS: &[(u16, &str, &str)] = &[
+    (0, "ROUTE", "route"),
+    (1, "UNUSED", "unused"),
+    (2, "USERSOCK", "usersock"),
+    (3, "FIREWALL", "firewall"),
+    (4, "SOCK_DIAG", "sock_diag"),
+    (5, "NFLOG", "nflog"),
+    (6, "XFRM", "xfrm"),
+    (7, "SELINUX", "selinux"),
+    (8, "ISCSI", "iscsi"),
+    (9, "AUDIT", "audit"),
+    (10, "FIB_LOOKUP", "fib_lookup"),
+    (11, "CONNECTOR", "connector"),
+    (12, "NETFILTER", "netfilter"),
+    (13, "IP6_FW", "ip6_fw"),
+    (14, "DNRTMSG", "dnrtmsg"),
+    (15, "KOBJECT_UEVENT", "kobject_uevent"),
+    (16, "GENERIC", "generic"),
+    (18, "SCSITRANSPORT", "scsitransport"),
+    (19, "ECRYPTFS", "ecryptfs"),
+    (20, "RDMA", "rdma"),
+    (21, "CRYPTO", "crypto"),
+    (22, "SMC", "smc"),
 ];
 
 pub const NETLINK_ROUTE: u16 = 0;
@@ -35,6 +35,11 @@ pub const NETLINK_GENERIC: u16 = 16;
 /// The `NETLINK_*` name without its prefix (`ROUTE`), if the number is one.
 pub fn name(protocol: u16) -> Option<&'static str> {
     PROTOCOLS.iter().find(|p| p.0 == protocol).map(|p| p.1)
+}
+
+/// The name in lower case (`route`, `sock_diag`), as JSON's `family` key gives it.
+pub fn lower_name(protocol: u16) -> Option<&'static str> {
+    PROTOCOLS.iter().find(|p| p.0 == protocol).map(|p| p.2)
 }
 
 /// The number of a protocol given by name (`route`, `NETLINK_ROUTE`, `sock_diag`) or number.

@@ -1,27 +1,26 @@
 //! Hex and ASCII dump of a frame's bytes, 16 per line, like `tcpdump -X`.
 
-use std::io::{self, Write};
+use std::io::Write;
 
-pub fn write_hex(out: &mut impl Write, data: &[u8]) -> io::Result<()> {
+pub fn write_hex(out: &mut Vec<u8>, data: &[u8]) {
     for (i, chunk) in data.chunks(16).enumerate() {
-        write!(out, "  {:04x}  ", i * 16)?;
+        let _ = write!(out, "  {:04x}  ", i * 16);
         for j in 0..16 {
             match chunk.get(j) {
-                Some(b) => write!(out, "{b:02x} ")?,
-                None => out.write_all(b"   ")?,
+                Some(b) => crate::tree::write_hex_bytes(out, &[*b]),
+                None => out.extend_from_slice(b"  "),
             }
+            out.push(b' ');
             if j == 7 {
-                out.write_all(b" ")?;
+                out.push(b' ');
             }
         }
-        out.write_all(b" ")?;
+        out.push(b' ');
         for &b in chunk {
-            let c = if b.is_ascii_graphic() || b == b' ' { b } else { b'.' };
-            out.write_all(&[c])?;
+            out.push(if b.is_ascii_graphic() || b == b' ' { b } else { b'.' });
         }
-        out.write_all(b"\n")?;
+        out.push(b'\n');
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -29,7 +28,7 @@ mod tests {
     #[test]
     fn dumps_with_ascii() {
         let mut out = Vec::new();
-        super::write_hex(&mut out, b"lo\0\x01abcdefghijklmnop").unwrap();
+        super::write_hex(&mut out, b"lo\0\x01abcdefghijklmnop");
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,

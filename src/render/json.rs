@@ -10,8 +10,6 @@
 //! `children`, and `"unknown": true` or `"error": "<reason>"`. A frame that holds no message
 //! (not netlink, stray bytes) is one object with `frame`, `index`, `time` and `error`.
 
-use std::io::{self, Write};
-
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value as Json, json};
 
@@ -19,82 +17,81 @@ use crate::capture::Frame;
 use crate::decode::Message;
 use crate::netlink::errno;
 use crate::session::{Link, MsgRef};
-use crate::tree::{Node, Problem, Value, enum_number};
+use crate::tree::{NodeId, Problem, Siblings, Tree, Value, enum_number};
 
 /// A node value as JSON: numbers, strings, hex for bytes, objects for enums and flag sets.
-struct ValueJson<'a>(&'a Value);
+struct ValueJson<'a>(&'a Tree, &'a Value);
 
 impl Serialize for ValueJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
+        let tree = self.0;
+        match *self.1 {
             Value::None => s.serialize_none(),
-            Value::Unsigned(n) | Value::Hex(n) => s.serialize_u64(*n),
-            Value::Signed(n) => s.serialize_i64(*n),
-            Value::Errno(e) => s.serialize_i32(*e),
-            Value::Str(text) => s.serialize_str(text),
+            Value::Unsigned(n) | Value::Hex(n) => s.serialize_u64(n),
+            Value::Signed(n) => s.serialize_i64(n),
+            Value::Errno(e) => s.serialize_i32(e),
+            Value::Str(text) => s.serialize_str(tree.str(text)),
             Value::Flag => s.serialize_bool(true),
             Value::Enum { raw, name } => {
                 let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("value", &enum_number(*raw))?;
-                m.serialize_entry("name", name)?;
+                m.serialize_entry("value", &enum_number(raw))?;
+                m.serialize_entry("name", &name.map(|n| tree.str(n)))?;
                 m.end()
             }
-            Value::Flags { raw, names, unknown_bits } => {
+            Value::Flags { raw, table } => {
+                let (names, unknown_bits) = table.names(raw);
                 let mut m = s.serialize_map(None)?;
-                m.serialize_entry("value", raw)?;
-                m.serialize_entry("flags", names)?;
-                if *unknown_bits != 0 {
-                    m.serialize_entry("unknown_bits", unknown_bits)?;
+                m.serialize_entry("value", &raw)?;
+                m.serialize_entry("flags", &names)?;
+                if unknown_bits != 0 {
+                    m.serialize_entry("unknown_bits", &unknown_bits)?;
                 }
                 m.end()
             }
             // Bytes (as hex), addresses, MACs, UUIDs: their text form.
-            other => s.collect_str(other),
+            ref other => {
+                let text = tree.value_string(other);
+                s.serialize_str(&text)
+            }
         }
     }
 }
 
 /// A node with its children.
-pub struct NodeJson<'a>(pub &'a Node);
+pub struct NodeJson<'a>(pub &'a Tree, pub NodeId);
 
 impl Serialize for NodeJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let n = self.0;
+        let (tree, id) = (self.0, self.1);
+        let n = tree.node(id);
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("name", &n.name)?;
-        m.serialize_entry("kind", &n.kind)?;
+        m.serialize_entry("name", tree.str(n.name))?;
+        m.serialize_entry("kind", tree.str(n.kind))?;
         if let Some(t) = n.attr_type {
             m.serialize_entry("attr", &t)?;
         }
-        m.serialize_entry("value", &ValueJson(&n.value))?;
+        m.serialize_entry("value", &ValueJson(tree, &n.value))?;
         m.serialize_entry("offset", &n.offset)?;
         m.serialize_entry("length", &n.length)?;
-        match &n.problem {
+        match n.problem {
             None => {}
             Some(Problem::Unknown) => m.serialize_entry("unknown", &true)?,
-            Some(p) => m.serialize_entry("error", &p.to_string())?,
+            Some(p) => m.serialize_entry("error", &tree.problem_text(p))?,
         }
-        if !n.children.is_empty() {
-            m.serialize_entry("children", &Nodes(&n.children))?;
+        if n.is_parent(id) {
+            m.serialize_entry("children", &Nodes(tree.children(id)))?;
         }
         m.end()
     }
 }
 
-struct Nodes<'a>(&'a [Node]);
+/// Sibling nodes as a JSON array.
+struct Nodes<'a>(Siblings<'a>);
 
 impl Serialize for Nodes<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(NodeJson))
-    }
-}
-
-/// A message's nodes: its netlink header, then its body.
-struct Body<'a>(&'a Message);
-
-impl Serialize for Body<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.header_node.iter().chain(&self.0.body).map(NodeJson))
+        let tree = self.0.tree();
+        s.collect_seq(self.0.clone().map(|id| NodeJson(tree, id)))
     }
 }
 
@@ -113,7 +110,7 @@ impl Serialize for MessageJson<'_> {
         if let Some(g) = &msg.genl_family {
             m.serialize_entry("genl_family", g)?;
         }
-        m.serialize_entry("type", &msg.type_name)?;
+        m.serialize_entry("type", &msg.type_name())?;
         if let Some(h) = msg.header {
             m.serialize_entry("type_id", &h.ty)?;
             m.serialize_entry("flags", &msg.flag_names())?;
@@ -152,18 +149,19 @@ impl Serialize for MessageJson<'_> {
             m.serialize_entry("dump_parts", &parts)?;
             m.serialize_entry("dump_interrupted", &self.1.dump_interrupted)?;
         }
-        m.serialize_entry("body", &Body(msg))?;
+        m.serialize_entry("body", &Nodes(msg.tree.roots_from(0)))?;
         m.end()
     }
 }
 
-pub fn write_message(out: &mut impl Write, msg: &Message, link: Link) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &MessageJson(msg, link))?;
-    out.write_all(b"\n")
+pub fn write_message(out: &mut Vec<u8>, msg: &Message, link: Link) {
+    serde_json::to_writer(&mut *out, &MessageJson(msg, link)).expect("JSON into memory");
+    out.push(b'\n');
 }
 
-/// A frame that holds no decodable message.
-pub fn write_frame_problem(out: &mut impl Write, frame: &Frame, index: usize, problem: &Node) -> io::Result<()> {
+/// A frame that holds no decodable message; `problem` is a tree of one node.
+pub fn write_frame_problem(out: &mut Vec<u8>, frame: &Frame, index: usize, problem: &Tree) {
+    let node = problem.node(0);
     let mut m = Map::new();
     m.insert("frame".into(), json!(frame.number));
     m.insert("index".into(), json!(index));
@@ -171,9 +169,9 @@ pub fn write_frame_problem(out: &mut impl Write, frame: &Frame, index: usize, pr
     if let Some(p) = frame.protocol() {
         m.insert("protocol".into(), json!(p));
     }
-    m.insert("error".into(), json!(problem.problem.as_ref().map(|p| p.to_string())));
-    m.insert("offset".into(), json!(problem.offset));
-    m.insert("length".into(), json!(problem.length));
-    serde_json::to_writer(&mut *out, &Json::Object(m))?;
-    out.write_all(b"\n")
+    m.insert("error".into(), json!(node.problem.map(|p| problem.problem_text(p))));
+    m.insert("offset".into(), json!(node.offset));
+    m.insert("length".into(), json!(node.length));
+    serde_json::to_writer(&mut *out, &Json::Object(m)).expect("JSON into memory");
+    out.push(b'\n');
 }

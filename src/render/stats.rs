@@ -9,7 +9,7 @@ use crate::decode::Message;
 use crate::netlink::errno;
 use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NLM_F_ROOT, OpKind};
 use crate::session::Link;
-use crate::tree::{Value, find_in};
+use crate::tree::Value;
 
 /// Counts gathered while messages are printed.
 #[derive(Debug, Default)]
@@ -33,12 +33,13 @@ impl Stats {
     }
 
     pub fn observe(&mut self, msg: &Message, link: Link) {
-        let ty = msg.type_name.as_deref().unwrap_or("(unnamed)").to_string();
-        *self.types.entry((msg.family_key(), ty.clone())).or_default() += 1;
+        let ty = msg.type_name().unwrap_or("(unnamed)").to_string();
+        *self.types.entry((msg.family_key().into_owned(), ty.clone())).or_default() += 1;
         if let Some(e) = msg.error.filter(|&e| e != 0) {
-            let request = find_in(&msg.body, "request")
-                .and_then(|r| match &r.value {
-                    Value::Enum { name: Some(n), .. } => Some(n.to_string()),
+            let request = msg
+                .find("request")
+                .and_then(|r| match msg.tree.node(r).value {
+                    Value::Enum { name: Some(n), .. } => Some(msg.tree.str(n).to_string()),
                     _ => None,
                 })
                 .unwrap_or_else(|| "(end of dump)".to_string());
@@ -59,6 +60,25 @@ impl Stats {
         if link.dump_interrupted {
             let (f, i) = link.reply_to.unwrap_or_default();
             self.interrupted_dumps.push(format!("dump of {f}.{i} ended in {}.{}", msg.frame, msg.index));
+        }
+    }
+
+    /// Adds what `later` counted, from messages that came after this one's.
+    pub fn merge(&mut self, later: Stats) {
+        for (k, n) in later.types {
+            *self.types.entry(k).or_default() += n;
+        }
+        for (e, (n, requests)) in later.errors {
+            let entry = self.errors.entry(e).or_default();
+            entry.0 += n;
+            for (r, n) in requests {
+                *entry.1.entry(r).or_default() += n;
+            }
+        }
+        self.unanswered.extend(later.unanswered);
+        self.interrupted_dumps.extend(later.interrupted_dumps);
+        for (ty, v) in later.latencies {
+            self.latencies.entry(ty).or_default().extend(v);
         }
     }
 

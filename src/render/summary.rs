@@ -1,10 +1,8 @@
 //! The short "what matters" text of a summary line: interface, address/prefix, route
 //! destination, error code... picked from the decoded tree by attribute name.
 
-use std::fmt::Write;
-
 use crate::decode::Message;
-use crate::tree::{Node, Value, find_in};
+use crate::tree::{NodeId, Tree, Value};
 
 /// (attribute or field, label, prefix-length field that belongs to it).
 const PICKS: &[(&str, &str, Option<&str>)] = &[
@@ -40,96 +38,122 @@ const PICKS: &[(&str, &str, Option<&str>)] = &[
     ("tb_id", "table", None),
 ];
 
-/// The position in [`PICKS`] of a node name (a sorted index: every node of every message is looked up).
+/// The position in [`PICKS`] of a node name (every node near the top of every message is looked
+/// up: a `match` on the string compiles to a switch on its length, then a few comparisons).
 fn pick_index(name: &str) -> Option<usize> {
-    static INDEX: std::sync::OnceLock<Vec<(&'static str, usize)>> = std::sync::OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut v: Vec<_> = PICKS.iter().enumerate().map(|(i, p)| (p.0, i)).collect();
-        v.sort();
-        v
-    });
-    index.binary_search_by(|e| e.0.cmp(name)).ok().map(|i| index[i].1)
+    macro_rules! index_of {
+        ($($name:literal => $i:literal,)*) => {{
+            // The literals below must be PICKS' names in order.
+            debug_assert!([$($name),*].iter().zip(PICKS).all(|(n, p)| *n == p.0));
+            match name { $($name => Some($i),)* _ => None }
+        }};
+    }
+    index_of! {
+        "IFLA_IFNAME" => 0, "IFA_LABEL" => 1, "IFA_LOCAL" => 2, "IFA_ADDRESS" => 3, "RTA_DST" => 4,
+        "RTA_SRC" => 5, "RTA_GATEWAY" => 6, "RTA_OIF" => 7, "RTA_TABLE" => 8, "NDA_DST" => 9,
+        "NDA_LLADDR" => 10, "ifi_index" => 11, "ifa_index" => 12, "ndm_ifindex" => 13, "IFLA_MTU" => 14,
+        "IFLA_OPERSTATE" => 15, "IFLA_INFO_KIND" => 16, "IFLA_MASTER" => 17, "idiag_state" => 18,
+        "idiag_src" => 19, "idiag_sport" => 20, "idiag_dst" => 21, "idiag_dport" => 22, "fl_addr" => 23,
+        "what" => 24, "child_pid" => 25, "process_pid" => 26, "op" => 27, "prefixlen" => 28, "tb_id" => 29,
+    }
 }
 
 /// A short value: enum names without their number, strings without quotes.
-fn short(v: &Value) -> String {
-    let mut s = String::new();
-    push_short(&mut s, v);
-    s
-}
-
-fn push_short(s: &mut String, v: &Value) {
-    match v {
-        Value::Enum { name: Some(n), .. } => s.push_str(n),
-        Value::Str(text) => s.push_str(text),
-        other => {
-            let _ = write!(s, "{other}");
-        }
+fn push_short(out: &mut Vec<u8>, tree: &Tree, v: &Value) {
+    match *v {
+        Value::Enum { name: Some(n), .. } => out.extend_from_slice(tree.str(n).as_bytes()),
+        Value::Str(text) => out.extend_from_slice(tree.str(text).as_bytes()),
+        ref other => tree.write_value(out, other),
     }
 }
 
-fn error_text(msg: &Message) -> Option<String> {
-    let e = msg.error?;
-    let request = find_in(&msg.body, "request").and_then(|r| match &r.value {
-        Value::Enum { name: Some(n), .. } => Some(n.to_string()),
+/// The name of the request an error or ACK answers, from its echoed `request` node.
+pub fn error_request(msg: &Message) -> Option<String> {
+    let r = msg.find("request")?;
+    match msg.tree.node(r).value {
+        Value::Enum { name: Some(n), .. } => Some(msg.tree.str(n).to_string()),
         Value::Enum { raw, .. } => Some(format!("type {raw}")),
         _ => None,
-    });
-    let mut s = if e == 0 {
-        match (&request, msg.type_name.as_deref()) {
-            (_, Some("NLMSG_DONE")) => "end of dump".to_string(),
-            (Some(r), _) => format!("ACK for {r}"),
-            (None, _) => "ACK".to_string(),
-        }
-    } else {
-        let mut s = Value::Errno(e).to_string();
-        if let Some(r) = &request {
-            s.push_str(&format!(" for {r}"));
-        }
-        s
-    };
-    if let Some(Node { value: Value::Str(text), .. }) = find_in(&msg.body, "NLMSGERR_ATTR_MSG") {
-        s.push_str(&format!(": \"{text}\""));
     }
-    if let Some(Node { value: Value::Str(path), .. }) =
-        find_in(&msg.body, "NLMSGERR_ATTR_OFFS").and_then(|o| o.children.first())
-    {
-        s.push_str(&format!(" at {path}"));
-    }
-    Some(s)
 }
 
-/// Records, for each entry of [`PICKS`], the first node of that name within `depth` levels
-/// (deeper ones are details, not summary), in one walk.
-fn collect<'a>(nodes: &'a [Node], depth: usize, found: &mut [Option<&'a Node>; PICKS.len()]) {
-    for n in nodes {
-        if let Some(i) = pick_index(&n.name) {
-            found[i].get_or_insert(n);
+fn write_error_text(out: &mut Vec<u8>, msg: &Message) -> bool {
+    let Some(e) = msg.error else { return false };
+    let tree = &msg.tree;
+    let request = error_request(msg);
+    if e == 0 {
+        match (&request, msg.type_name()) {
+            (_, Some("NLMSG_DONE")) => out.extend_from_slice(b"end of dump"),
+            (Some(r), _) => {
+                out.extend_from_slice(b"ACK for ");
+                out.extend_from_slice(r.as_bytes());
+            }
+            (None, _) => out.extend_from_slice(b"ACK"),
+        }
+    } else {
+        tree.write_value(out, &Value::Errno(e));
+        if let Some(r) = &request {
+            out.extend_from_slice(b" for ");
+            out.extend_from_slice(r.as_bytes());
         }
     }
-    if depth > 1 {
-        for n in nodes {
-            collect(&n.children, depth - 1, found);
+    if let Some(text) = msg.find("NLMSGERR_ATTR_MSG").and_then(|m| tree.str_value(m)) {
+        out.extend_from_slice(b": \"");
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+    let path = msg.find("NLMSGERR_ATTR_OFFS").and_then(|o| tree.children(o).next()).and_then(|p| tree.str_value(p));
+    if let Some(path) = path {
+        out.extend_from_slice(b" at ");
+        out.extend_from_slice(path.as_bytes());
+    }
+    true
+}
+
+/// Records, for each entry of [`PICKS`], the first node of that name among the top three levels
+/// of the body (deeper ones are details, not summary): the top level first, then under each
+/// top-level node its children, then their children.
+fn collect(msg: &Message, found: &mut [Option<NodeId>; PICKS.len()]) {
+    let tree = &msg.tree;
+    let mut check = |id: NodeId| {
+        if let Some(i) = pick_index(tree.name(id)) {
+            found[i].get_or_insert(id);
+        }
+    };
+    let roots = || tree.roots_from(msg.body_start);
+    roots().for_each(&mut check);
+    for r in roots() {
+        tree.children(r).for_each(&mut check);
+        for c in tree.children(r) {
+            tree.children(c).for_each(&mut check);
         }
     }
 }
 
 /// The summary text of one message.
 pub fn summary(msg: &Message) -> String {
-    if let Some(s) = error_text(msg) {
-        return s;
+    let mut out = Vec::new();
+    write_summary_text(&mut out, msg);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the summary text of one message.
+pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
+    if write_error_text(out, msg) {
+        return;
     }
-    let mut s = String::new();
-    let sep = |s: &mut String| {
-        if !s.is_empty() {
-            s.push(' ');
+    let start = out.len();
+    let sep = |out: &mut Vec<u8>| {
+        if out.len() > start {
+            out.push(b' ');
         }
     };
+    let tree = &msg.tree;
     if let Some(g) = &msg.genl_family {
-        s.push_str(g);
+        out.extend_from_slice(g.as_bytes());
     }
     let mut found = [None; PICKS.len()];
-    collect(&msg.body, 3, &mut found);
+    collect(msg, &mut found);
     let mut have_index = false;
     let mut picked = 0;
     for (i, &(_, label, prefix)) in PICKS.iter().enumerate() {
@@ -142,33 +166,37 @@ pub fn summary(msg: &Message) -> String {
             }
             have_index = true;
         }
-        sep(&mut s);
-        s.push_str(label);
-        s.push(' ');
-        push_short(&mut s, &node.value);
-        if let Some(len) = prefix.and_then(|p| find_in(&msg.body, p)).and_then(|n| n.value.as_u64()) {
-            let _ = write!(s, "/{len}");
+        sep(out);
+        out.extend_from_slice(label.as_bytes());
+        out.push(b' ');
+        push_short(out, tree, &tree.node(node).value);
+        if let Some(len) = prefix.and_then(|p| msg.find(p)).and_then(|n| tree.node(n).value.as_u64()) {
+            out.push(b'/');
+            out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         }
         picked += 1;
     }
     if picked == 0 {
         // Anything else: the first few named leaf values.
-        let leaves = msg.body.iter().filter(|n| n.attr_type.is_some() && n.problem.is_none());
+        let leaves = tree.roots_from(msg.body_start).map(|id| tree.node(id));
+        let leaves = leaves.filter(|n| n.attr_type.is_some() && n.problem.is_none());
         for n in leaves.filter(|n| !matches!(n.value, Value::None | Value::Bytes(_))).take(3) {
-            sep(&mut s);
-            let _ = write!(s, "{}=", n.name);
-            push_short(&mut s, &n.value);
+            sep(out);
+            out.extend_from_slice(tree.str(n.name).as_bytes());
+            out.push(b'=');
+            push_short(out, tree, &n.value);
         }
     }
     if msg.header.is_none() {
         // uevents: the ACTION@DEVPATH line or ACTION and DEVPATH.
-        if let Some(h) = find_in(&msg.body, "header") {
-            sep(&mut s);
-            push_short(&mut s, &h.value);
-        } else if let (Some(a), Some(d)) = (find_in(&msg.body, "ACTION"), find_in(&msg.body, "DEVPATH")) {
-            sep(&mut s);
-            let _ = write!(s, "{}@{}", short(&a.value), short(&d.value));
+        if let Some(h) = msg.find("header") {
+            sep(out);
+            push_short(out, tree, &tree.node(h).value);
+        } else if let (Some(a), Some(d)) = (msg.find("ACTION"), msg.find("DEVPATH")) {
+            sep(out);
+            push_short(out, tree, &tree.node(a).value);
+            out.push(b'@');
+            push_short(out, tree, &tree.node(d).value);
         }
     }
-    s
 }

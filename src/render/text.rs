@@ -1,12 +1,11 @@
 //! Text output: one summary line per message, and with `-V` the whole tree, optionally coloured.
+//! Everything is written into a byte buffer (the caller decides when it reaches the terminal).
 
-use std::io::{self, Write};
-
-use super::summary::summary;
+use super::summary::write_summary_text;
 use crate::capture::{Direction, Timestamp};
 use crate::decode::Message;
 use crate::session::Link;
-use crate::tree::{Node, Problem, Value, enum_number};
+use crate::tree::{NodeId, Problem, Tree, Value};
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy)]
@@ -15,19 +14,25 @@ pub struct Style {
 }
 
 impl Style {
-    fn begin(&self, out: &mut impl Write, code: &str) -> io::Result<()> {
-        if self.color { write!(out, "\x1b[{code}m") } else { Ok(()) }
+    fn begin(&self, out: &mut Vec<u8>, code: &str) {
+        if self.color {
+            out.extend_from_slice(b"\x1b[");
+            out.extend_from_slice(code.as_bytes());
+            out.push(b'm');
+        }
     }
 
-    fn end(&self, out: &mut impl Write) -> io::Result<()> {
-        if self.color { out.write_all(b"\x1b[0m") } else { Ok(()) }
+    fn end(&self, out: &mut Vec<u8>) {
+        if self.color {
+            out.extend_from_slice(b"\x1b[0m");
+        }
     }
 
-    /// Writes `text` in colour `code` without building a string.
-    fn write(&self, out: &mut impl Write, code: &str, text: &str) -> io::Result<()> {
-        self.begin(out, code)?;
-        out.write_all(text.as_bytes())?;
-        self.end(out)
+    /// Writes `text` in colour `code`.
+    fn write(&self, out: &mut Vec<u8>, code: &str, text: &str) {
+        self.begin(out, code);
+        out.extend_from_slice(text.as_bytes());
+        self.end(out);
     }
 
     /// A colour per protocol, so families stand apart in a long listing.
@@ -50,24 +55,63 @@ fn arrow(d: Direction) -> &'static str {
     }
 }
 
+/// `n` right-aligned in `width` columns.
+fn pad_left(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    out.resize(out.len() + width.saturating_sub(text.len()), b' ');
+    out.extend_from_slice(text);
+}
+
+fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// ` (… +1.234 ms)`: a latency in milliseconds with three decimals.
+fn millis(out: &mut Vec<u8>, ns: Option<i64>) {
+    let Some(ns) = ns else { return };
+    out.extend_from_slice(b", ");
+    if ns < 0 {
+        out.push(b'-');
+    } else {
+        out.push(b'+');
+    }
+    // Rounded to the nearest microsecond, as `{:.3}` of the milliseconds would be.
+    let us = (i128::from(ns).abs() + 500) / 1000;
+    number(out, (us / 1000) as u64);
+    out.push(b'.');
+    let frac = (us % 1000) as u64;
+    out.extend_from_slice(&[b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8]);
+    out.extend_from_slice(b" ms");
+}
+
 /// `frame.index  time  dir  FAMILY  TYPE  [FLAGS]  seq pid  summary`.
-pub fn write_summary(
-    out: &mut impl Write,
-    msg: &Message,
-    link: Link,
-    first: Timestamp,
-    style: Style,
-) -> io::Result<()> {
+pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timestamp, style: Style) {
     let rel = msg.time.nanos_since(&first);
     let (secs, micros) = (rel.div_euclid(1_000_000_000) as i64, (rel.rem_euclid(1_000_000_000) / 1000) as u32);
-    write!(out, "{:>6}.{:<3} {:>5}.{micros:06} {} ", msg.frame, msg.index, secs, arrow(msg.direction))?;
-    style.begin(out, Style::family_code(msg.protocol))?;
+    let mut num = itoa::Buffer::new();
+    pad_left(out, num.format(msg.frame).as_bytes(), 6);
+    out.push(b'.');
+    let index = num.format(msg.index).as_bytes();
+    out.extend_from_slice(index);
+    out.resize(out.len() + 3usize.saturating_sub(index.len()), b' ');
+    out.push(b' ');
+    pad_left(out, num.format(secs).as_bytes(), 5);
+    out.push(b'.');
+    let us = num.format(micros).as_bytes();
+    out.resize(out.len() + 6usize.saturating_sub(us.len()), b'0');
+    out.extend_from_slice(us);
+    out.push(b' ');
+    out.extend_from_slice(arrow(msg.direction).as_bytes());
+    out.push(b' ');
+    style.begin(out, Style::family_code(msg.protocol));
     match msg.protocol_name() {
-        Some(name) => out.write_all(name.as_bytes())?,
-        None => write!(out, "proto {}", msg.protocol)?,
+        Some(name) => out.extend_from_slice(name.as_bytes()),
+        None => {
+            out.extend_from_slice(b"proto ");
+            number(out, msg.protocol);
+        }
     }
-    style.end(out)?;
-    out.write_all(b" ")?;
+    style.end(out);
+    out.push(b' ');
     if style.color {
         // Only colour needs to know: walking the tree costs time on big dumps.
         let error = msg.error.is_some_and(|e| e != 0) || msg.has_error_nodes();
@@ -80,114 +124,145 @@ pub fn write_summary(
             } else {
                 "1"
             },
-        )?;
+        );
     }
-    match (&msg.type_name, msg.header) {
-        (Some(t), _) => out.write_all(t.as_bytes())?,
-        (None, Some(h)) => write!(out, "type 0x{:x}", h.ty)?,
+    match (msg.type_name(), msg.header) {
+        (Some(t), _) => out.extend_from_slice(t.as_bytes()),
+        (None, Some(h)) => {
+            out.extend_from_slice(b"type ");
+            crate::tree::write_hex_number(out, u64::from(h.ty));
+        }
         (None, None) => {}
     }
-    style.end(out)?;
-    out.write_all(b" [")?;
-    for (i, f) in msg.flag_names().iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
+    style.end(out);
+    out.extend_from_slice(b" [");
+    if let Some(h) = msg.header {
+        let (names, left) = crate::netlink::header::flag_names(h.flags, msg.op_kind);
+        for (i, f) in names.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(f.as_bytes());
         }
-        out.write_all(f.as_bytes())?;
+        if left != 0 {
+            if !names.is_empty() {
+                out.push(b',');
+            }
+            crate::tree::write_hex_number(out, u64::from(left));
+        }
     }
     let (seq, pid) = msg.header.map(|h| (h.seq, h.pid)).unwrap_or((0, 0));
-    write!(out, "] seq={seq} pid={pid}")?;
-    let text = summary(msg);
-    if !text.is_empty() {
-        out.write_all(b"  ")?;
-        out.write_all(text.as_bytes())?;
+    out.extend_from_slice(b"] seq=");
+    number(out, seq);
+    out.extend_from_slice(b" pid=");
+    number(out, pid);
+    let before = out.len();
+    out.extend_from_slice(b"  ");
+    write_summary_text(out, msg);
+    if out.len() == before + 2 {
+        out.truncate(before);
     }
-    let ms = |ns: Option<i64>| ns.map(|n| format!(", +{:.3} ms", n as f64 / 1e6)).unwrap_or_default();
     if let Some(parts) = link.dump_parts {
         let (frame, index) = link.reply_to.unwrap_or_default();
-        write!(out, "  (dump of {frame}.{index}: {parts} messages{})", ms(link.latency_ns))?;
+        out.extend_from_slice(b"  (dump of ");
+        number(out, frame);
+        out.push(b'.');
+        number(out, index);
+        out.extend_from_slice(b": ");
+        number(out, parts);
+        out.extend_from_slice(b" messages");
+        millis(out, link.latency_ns);
+        out.push(b')');
         if link.dump_interrupted {
-            out.write_all(b"  ")?;
+            out.extend_from_slice(b"  ");
             style.write(
                 out,
                 "1;31",
                 "INCONSISTENT DUMP: interrupted (NLM_F_DUMP_INTR), the kernel's data changed meanwhile",
-            )?;
+            );
         }
     } else if let Some((frame, index)) = link.reply_to {
-        write!(out, "  (reply to {frame}.{index}{})", ms(link.latency_ns))?;
+        out.extend_from_slice(b"  (reply to ");
+        number(out, frame);
+        out.push(b'.');
+        number(out, index);
+        millis(out, link.latency_ns);
+        out.push(b')');
     } else if let Some((frame, index)) = link.replied_in {
-        write!(out, "  (answered in {frame}.{index}{})", ms(link.latency_ns))?;
+        out.extend_from_slice(b"  (answered in ");
+        number(out, frame);
+        out.push(b'.');
+        number(out, index);
+        millis(out, link.latency_ns);
+        out.push(b')');
     }
-    out.write_all(b"\n")
+    out.push(b'\n');
 }
 
 /// The full tree of a message, indented two spaces per level.
-pub fn write_tree(out: &mut impl Write, msg: &Message, style: Style) -> io::Result<()> {
-    let family = msg.protocol_name().map(str::to_string).unwrap_or_else(|| format!("proto {}", msg.protocol));
-    let genl = msg.genl_family.as_deref().map(|g| format!(" ({g})")).unwrap_or_default();
-    writeln!(
-        out,
-        "  Netlink {family}{genl} message {} of frame {}: {} bytes at offset {}, {}{}",
-        msg.index,
-        msg.frame,
-        msg.length,
-        msg.offset,
-        msg.direction.as_str(),
-        if msg.unknown { ", type not known to any dissector" } else { "" }
-    )?;
-    for n in msg.header_node.iter().chain(&msg.body) {
-        write_node(out, n, 2, style)?;
+pub fn write_tree(out: &mut Vec<u8>, msg: &Message, style: Style) {
+    out.extend_from_slice(b"  Netlink ");
+    match msg.protocol_name() {
+        Some(name) => out.extend_from_slice(name.as_bytes()),
+        None => {
+            out.extend_from_slice(b"proto ");
+            number(out, msg.protocol);
+        }
     }
-    Ok(())
+    if let Some(g) = &msg.genl_family {
+        out.extend_from_slice(b" (");
+        out.extend_from_slice(g.as_bytes());
+        out.push(b')');
+    }
+    out.extend_from_slice(b" message ");
+    number(out, msg.index);
+    out.extend_from_slice(b" of frame ");
+    number(out, msg.frame);
+    out.extend_from_slice(b": ");
+    number(out, msg.length);
+    out.extend_from_slice(b" bytes at offset ");
+    number(out, msg.offset);
+    out.extend_from_slice(b", ");
+    out.extend_from_slice(msg.direction.as_str().as_bytes());
+    if msg.unknown {
+        out.extend_from_slice(b", type not known to any dissector");
+    }
+    out.push(b'\n');
+    write_nodes(out, &msg.tree, 0..msg.tree.len(), 2, style);
 }
 
 const SPACES: &[u8; 64] = &[b' '; 64];
 
-/// A value as `Display` shows it, with the common cases written without `core::fmt` (the tree of
-/// a big dump has millions of them).
-fn write_value(out: &mut impl Write, v: &Value, num: &mut itoa::Buffer) -> io::Result<()> {
-    match v {
-        Value::Unsigned(n) => out.write_all(num.format(*n).as_bytes()),
-        Value::Signed(n) => out.write_all(num.format(*n).as_bytes()),
-        Value::Enum { raw, name: Some(name) } => {
-            out.write_all(name.as_bytes())?;
-            out.write_all(b" (")?;
-            out.write_all(num.format(enum_number(*raw)).as_bytes())?;
-            out.write_all(b")")
-        }
-        other => write!(out, "{other}"),
+/// The nodes `range` of a tree, one line each, indented by depth (`depth` levels more).
+pub fn write_nodes(out: &mut Vec<u8>, tree: &Tree, range: std::ops::Range<NodeId>, depth: usize, style: Style) {
+    for id in range {
+        write_line(out, tree, id, depth, style);
     }
 }
 
-pub fn write_node(out: &mut impl Write, n: &Node, depth: usize, style: Style) -> io::Result<()> {
-    out.write_all(&SPACES[..(2 * depth).min(SPACES.len())])?;
-    out.write_all(n.name.as_bytes())?;
-    let mut num = itoa::Buffer::new();
+fn write_line(out: &mut Vec<u8>, tree: &Tree, id: NodeId, depth: usize, style: Style) {
+    let n = tree.node(id);
+    out.extend_from_slice(&SPACES[..(2 * (depth + usize::from(n.depth))).min(SPACES.len())]);
+    out.extend_from_slice(tree.str(n.name).as_bytes());
     if let Some(t) = n.attr_type {
-        out.write_all(b" (")?;
-        out.write_all(num.format(t).as_bytes())?;
-        out.write_all(b")")?;
+        out.extend_from_slice(b" (");
+        number(out, t);
+        out.push(b')');
     }
-    out.write_all(b" ")?;
-    style.write(out, "2", &n.kind)?;
+    out.push(b' ');
+    style.write(out, "2", tree.str(n.kind));
     if !matches!(n.value, Value::None) {
-        out.write_all(b": ")?;
-        write_value(out, &n.value, &mut num)?;
+        out.extend_from_slice(b": ");
+        tree.write_value(out, &n.value);
     }
-    match &n.problem {
-        None => {}
-        Some(p) => {
-            let code = if matches!(p, Problem::Unknown) { "33" } else { "1;31" };
-            out.write_all(b"  ")?;
-            style.begin(out, code)?;
-            write!(out, "[{p}]")?;
-            style.end(out)?;
-        }
+    if let Some(p) = n.problem {
+        let code = if matches!(p, Problem::Unknown) { "33" } else { "1;31" };
+        out.extend_from_slice(b"  ");
+        style.begin(out, code);
+        out.push(b'[');
+        out.extend_from_slice(tree.problem_text(p).as_bytes());
+        out.push(b']');
+        style.end(out);
     }
-    out.write_all(b"\n")?;
-    for c in &n.children {
-        write_node(out, c, depth + 1, style)?;
-    }
-    Ok(())
+    out.push(b'\n');
 }

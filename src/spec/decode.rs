@@ -4,9 +4,6 @@
 //! returns nodes with frame offsets. Nothing here fails: what does not fit the spec becomes a node
 //! with a [`Problem`] and the bytes it covers, and decoding goes on with the next attribute.
 
-use std::borrow::Cow;
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use nom::number::Endianness;
 
 use super::registry::{
@@ -14,7 +11,7 @@ use super::registry::{
 };
 use crate::netlink::attr::{self, RawAttr};
 use crate::netlink::header::read_uint;
-use crate::tree::{Node, Problem, Value};
+use crate::tree::{FlagTable, NodeId, Problem, Text, Tree, Value};
 
 /// Nesting deeper than this is reported instead of followed (the kernel caps nesting at
 /// `MAX_POLICY_RECURSION_DEPTH` = 10; 32 leaves room for anything real).
@@ -60,15 +57,15 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
     }
     if pres.hint == Some(Hint::Ipv4) && bytes.len() == 4 {
         // An address is its bytes on the wire, whatever the integer's declared byte order.
-        return Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]));
+        return Value::Ipv4([bytes[0], bytes[1], bytes[2], bytes[3]]);
     }
     if let Some(e) = pres.enumeration {
         let def = &ctx.family.enums[e];
         if pres.as_flags {
-            return flags_value(raw, def.entries.as_slice());
+            return Value::Flags { raw, table: FlagTable::Spec(def.entries) };
         }
         return match def.name_of(raw) {
-            Some(name) => Value::Enum { raw, name: Some(Cow::Borrowed(name)) },
+            Some(name) => Value::Enum { raw, name: Some(Text::Static(name)) },
             // A handle-like field with a few named values (TC_H_ROOT) and many plain ones.
             None if pres.hint == Some(Hint::Hex) => Value::Hex(raw),
             None => Value::Enum { raw, name: None },
@@ -80,29 +77,14 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
     if s.signed() { Value::Signed(raw as i64) } else { Value::Unsigned(raw) }
 }
 
-/// A flag set named from `(mask, name)` entries.
-pub fn flags_value(raw: u64, entries: &[(u64, &'static str)]) -> Value {
-    let mut names = Vec::new();
-    let mut left = raw;
-    for &(mask, name) in entries {
-        if mask != 0 && raw & mask == mask {
-            names.push(Cow::Borrowed(name));
-            left &= !mask;
-        }
-    }
-    Value::Flags { raw, names, unknown_bits: left }
-}
-
 /// Bytes shown by their display hint.
-fn bytes_value(bytes: &[u8], hint: Option<Hint>) -> Value {
+fn bytes_value(tree: &mut Tree, bytes: &[u8], hint: Option<Hint>) -> Value {
     match (hint, bytes.len()) {
-        (Some(Hint::Mac), _) if !bytes.is_empty() => Value::Mac(bytes.to_vec()),
-        (Some(Hint::Ipv4 | Hint::Ipv4OrV6), 4) => Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
-        (Some(Hint::Ipv6 | Hint::Ipv4OrV6), 16) => {
-            Value::Ipv6(Ipv6Addr::from(<[u8; 16]>::try_from(bytes).expect("16 bytes")))
-        }
+        (Some(Hint::Mac), _) if !bytes.is_empty() => Value::Mac(tree.bytes(bytes)),
+        (Some(Hint::Ipv4 | Hint::Ipv4OrV6), 4) => Value::Ipv4([bytes[0], bytes[1], bytes[2], bytes[3]]),
+        (Some(Hint::Ipv6 | Hint::Ipv4OrV6), 16) => Value::Ipv6(bytes.try_into().expect("16 bytes")),
         (Some(Hint::Uuid), 16) => Value::Uuid(bytes.try_into().expect("16 bytes")),
-        _ => Value::Bytes(bytes.to_vec()),
+        _ => Value::Bytes(tree.bytes(bytes)),
     }
 }
 
@@ -110,107 +92,127 @@ const AF_INET: u64 = 2;
 
 /// The address family a struct node names in a member of its own (`family`, `rtm_family`,
 /// `idiag_family`...).
-fn own_family(n: &Node) -> Option<u64> {
-    n.children.iter().find(|c| c.name == "family" || c.name.ends_with("_family")).and_then(|c| c.value.as_u64())
+fn own_family(tree: &Tree, id: NodeId) -> Option<u64> {
+    tree.children(id)
+        .find(|&c| {
+            let name = tree.name(c);
+            name == "family" || name.ends_with("_family")
+        })
+        .and_then(|c| tree.node(c).value.as_u64())
 }
 
 /// 16-byte address fields (xfrm_address_t, inet_diag_sockid) hold an IPv4 address in their first
 /// four bytes when the family is AF_INET: show it as one. The family is the nearest one named by
-/// the node or an enclosing struct; `inherited` is the message header's.
-pub fn narrow_ipv4(nodes: &mut [Node], inherited: Option<u64>) {
-    fn any_ipv6(nodes: &[Node]) -> bool {
-        nodes.iter().any(|n| matches!(n.value, Value::Ipv6(_)) || any_ipv6(&n.children))
-    }
+/// the node or an enclosing struct; `inherited` is the message header's. `from` is the first of the
+/// top-level nodes to look at (the rest of the tree is theirs).
+pub fn narrow_ipv4(tree: &mut Tree, from: NodeId, inherited: Option<u64>) {
     // Most messages have no 16-byte address at all: do not look for families then.
-    if any_ipv6(nodes) {
-        narrow(nodes, inherited);
+    if !tree.nodes()[from..].iter().any(|n| matches!(n.value, Value::Ipv6(_))) {
+        return;
     }
-}
-
-fn narrow(nodes: &mut [Node], inherited: Option<u64>) {
-    for n in nodes {
-        let family = own_family(n).or(inherited);
-        if let (Some(AF_INET), Value::Ipv6(a)) = (family, &n.value) {
-            let o = a.octets();
-            if o[4..].iter().all(|&b| b == 0) {
-                n.value = Value::Ipv4(Ipv4Addr::new(o[0], o[1], o[2], o[3]));
-            }
+    // (end of the subtree, family in force inside it)
+    let mut scopes: Vec<(NodeId, Option<u64>)> = Vec::new();
+    for id in from..tree.len() {
+        while scopes.last().is_some_and(|&(end, _)| end <= id) {
+            scopes.pop();
         }
-        narrow(&mut n.children, family);
+        let outer = scopes.last().map_or(inherited, |s| s.1);
+        let family = own_family(tree, id).or(outer);
+        if let (Some(AF_INET), Value::Ipv6(o)) = (family, tree.node(id).value)
+            && o[4..].iter().all(|&b| b == 0)
+        {
+            tree.node_mut(id).value = Value::Ipv4([o[0], o[1], o[2], o[3]]);
+        }
+        if tree.node(id).is_parent(id) {
+            scopes.push((tree.end(id), family));
+        }
     }
 }
 
 /// A string without its terminating NUL (and anything after it). A string that starts with a NUL
 /// but goes on (an abstract UNIX socket name) is shown as `ss` shows it, `@name`, not as empty.
-pub fn string_value(bytes: &[u8]) -> Value {
+pub fn string_value(tree: &mut Tree, bytes: &[u8]) -> Value {
     if bytes.first() == Some(&0) && bytes[1..].iter().any(|&b| b != 0) {
         let rest = &bytes[1..];
         let end = rest.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-        return Value::Str(format!("@{}", String::from_utf8_lossy(&rest[..end])));
+        return Value::Str(tree.text_fmt(format_args!("@{}", String::from_utf8_lossy(&rest[..end]))));
     }
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    Value::Str(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    Value::Str(tree.text(&String::from_utf8_lossy(&bytes[..end])))
 }
 
-/// Decodes a struct from the start of `data`. Members that do not fit are left out when whole
-/// (older kernels send shorter structs) and flagged when cut in the middle.
-pub fn decode_struct(ctx: Ctx, sid: StructId, name: Cow<'static, str>, data: &[u8], base: usize, depth: usize) -> Node {
+/// Decodes a struct from the start of `data` into one node with a child per member. Members that
+/// do not fit are left out when whole (older kernels send shorter structs) and flagged when cut in
+/// the middle.
+pub fn decode_struct(
+    tree: &mut Tree,
+    ctx: Ctx,
+    sid: StructId,
+    name: Text,
+    data: &[u8],
+    base: usize,
+    depth: usize,
+) -> NodeId {
+    let id = open_struct(tree, ctx, sid, name, data, base, depth);
+    tree.close(id);
+    id
+}
+
+/// [`decode_struct`], leaving the node open for more children; its length is what the members
+/// used.
+fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8], base: usize, depth: usize) -> NodeId {
     let def = &ctx.family.structs[sid];
-    let mut children = Vec::with_capacity(def.members.len());
+    let id = tree.open(name, def.kind, Value::None, base, 0);
     let mut pos = 0;
     for m in &def.members {
         let size = m.size(&ctx.family.structs);
         if pos + size > data.len() {
             if pos < data.len() {
-                children.push(Node::problem_bytes(
-                    m.name,
-                    &data[pos..],
-                    base + pos,
-                    Problem::Truncated(format!("{} needs {size} bytes, {} left", m.name, data.len() - pos)),
-                ));
+                let why = tree.truncated(format_args!("{} needs {size} bytes, {} left", m.name, data.len() - pos));
+                tree.problem_bytes(m.name, &data[pos..], base + pos, why);
                 pos = data.len();
             }
             break;
         }
         let bytes = &data[pos..pos + size];
         if let MemberType::Flexible { structure } = &m.ty {
-            let rest = &data[pos..];
-            children.push(flexible_member(ctx, m, *structure, rest, base + pos, depth));
+            flexible_member(tree, ctx, m, *structure, &data[pos..], base + pos, depth);
             pos = data.len();
             break;
         }
-        let node = match &m.ty {
-            MemberType::Pad(_) => {
-                pos += size;
-                continue;
-            }
+        match &m.ty {
+            MemberType::Pad(_) => {}
             MemberType::Scalar(s) => {
-                Node::new(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size)
+                tree.leaf(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size);
             }
-            MemberType::String(_) => Node::new(m.name, m.kind, string_value(bytes), base + pos, size),
+            MemberType::String(_) => {
+                let v = string_value(tree, bytes);
+                tree.leaf(m.name, m.kind, v, base + pos, size);
+            }
             MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
-                decode_struct(ctx, *inner, Cow::Borrowed(m.name), bytes, base + pos, depth + 1)
+                decode_struct(tree, ctx, *inner, Text::Static(m.name), bytes, base + pos, depth + 1);
             }
             MemberType::Binary { .. } | MemberType::Flexible { .. } => {
-                Node::new(m.name, m.kind, bytes_value(bytes, m.pres.hint), base + pos, size)
+                let v = bytes_value(tree, bytes, m.pres.hint);
+                tree.leaf(m.name, m.kind, v, base + pos, size);
             }
-        };
-        children.push(node);
+        }
         pos += size;
     }
-    Node::new(name, def.kind, Value::None, base, pos).with_children(children)
+    tree.node_mut(id).length = pos as u32;
+    id
 }
 
 /// A flexible array member: entries of a struct, or addresses, or bytes.
 fn flexible_member(
+    tree: &mut Tree,
     ctx: Ctx,
     m: &MemberSpec,
     structure: Option<StructId>,
     rest: &[u8],
     base: usize,
     depth: usize,
-) -> Node {
-    let node = Node::new(m.name, m.kind, Value::None, base, rest.len());
+) {
     let entry = match (structure, m.pres.hint) {
         (Some(s), _) => ctx.family.structs[s].size,
         (None, Some(Hint::Ipv6)) => 16,
@@ -218,158 +220,152 @@ fn flexible_member(
         (None, _) => 0,
     };
     if rest.is_empty() || entry == 0 || depth >= MAX_DEPTH {
-        let mut n = node;
-        n.value = bytes_value(rest, m.pres.hint);
-        return n;
+        let v = bytes_value(tree, rest, m.pres.hint);
+        tree.leaf(m.name, m.kind, v, base, rest.len());
+        return;
     }
-    let mut children = Vec::with_capacity(rest.len() / entry);
+    let id = tree.open(m.name, m.kind, Value::None, base, rest.len());
     let mut pos = 0;
+    let mut i = 0;
     while pos < rest.len() {
-        let name = Cow::Owned(format!("[{}]", children.len()));
+        let name = tree.index_name(i);
         let child = match structure {
-            Some(s) => decode_struct(ctx, s, name, &rest[pos..], base + pos, depth + 1),
+            Some(s) => decode_struct(tree, ctx, s, name, &rest[pos..], base + pos, depth + 1),
             None => {
                 let b = &rest[pos..(pos + entry).min(rest.len())];
-                Node::new(name, "binary", bytes_value(b, m.pres.hint), base + pos, b.len())
+                let v = bytes_value(tree, b, m.pres.hint);
+                tree.leaf(name, "binary", v, base + pos, b.len())
             }
         };
         // A struct entry ends where its members end; one with a flexible member takes the rest.
-        pos += child.length.max(1);
-        children.push(child);
+        pos += tree.node(child).length().max(1);
+        i += 1;
     }
-    node.with_children(children)
+    tree.close(id);
 }
 
 /// Records of a struct whose first member is the record's length, each followed by attributes
 /// (RTA_MULTIPATH: `struct rtnexthop` and the next hop's own route attributes).
-fn decode_records(ctx: Ctx, sid: StructId, set: SetId, p: &[u8], pbase: usize, depth: usize) -> Vec<Node> {
+fn decode_records(tree: &mut Tree, ctx: Ctx, sid: StructId, set: SetId, p: &[u8], pbase: usize, depth: usize) {
     let def = &ctx.family.structs[sid];
     let len_width = def.members.first().map(|m| m.size(&ctx.family.structs)).unwrap_or(0);
-    let mut nodes = Vec::new();
     let mut pos = 0;
+    let mut i = 0;
     while pos < p.len() {
         let rest = &p[pos..];
         let rec_len =
             if len_width > 0 && rest.len() >= len_width { read_uint(rest, 0..len_width, ctx.host) as usize } else { 0 };
         if rec_len < def.size || rec_len > rest.len() {
-            let why = format!("record length {rec_len} does not fit ({} bytes left, header {})", rest.len(), def.size);
-            nodes.push(Node::problem_bytes("bad record", rest, pbase + pos, Problem::Malformed(why)));
+            let why = tree.malformed(format_args!(
+                "record length {rec_len} does not fit ({} bytes left, header {})",
+                rest.len(),
+                def.size
+            ));
+            tree.problem_bytes("bad record", rest, pbase + pos, why);
             break;
         }
         let rec = &rest[..rec_len];
-        let mut n = decode_struct(ctx, sid, Cow::Owned(format!("[{}]", nodes.len())), rec, pbase + pos, depth + 1);
+        let name = tree.index_name(i);
+        let n = open_struct(tree, ctx, sid, name, rec, pbase + pos, depth + 1);
         let at = attr::align(def.size).min(rec.len());
-        n.children.extend(decode_attrs(ctx, Some(set), &rec[at..], pbase + pos + at, depth + 1));
-        n.length = rec_len;
-        nodes.push(n);
+        decode_attrs(tree, ctx, Some(set), &rec[at..], pbase + pos + at, depth + 1);
+        tree.close(n);
+        tree.node_mut(n).length = rec_len as u32;
         pos += attr::align(rec_len);
+        i += 1;
     }
-    nodes
 }
 
 /// A `nest-type-value`: each level's attribute types carry a value (nlctrl's policy dump: policy
 /// index, then attribute number); the innermost level holds attributes of `set`.
 fn type_value_levels(
+    tree: &mut Tree,
     ctx: Ctx,
     set: Option<SetId>,
     labels: &[&'static str],
     p: &[u8],
     pbase: usize,
     depth: usize,
-) -> Vec<Node> {
+) {
     if depth > MAX_DEPTH {
-        return vec![Node::problem_bytes("nested attributes", p, pbase, Problem::Malformed("nesting too deep".into()))];
+        let why = tree.malformed(format_args!("nesting too deep"));
+        tree.problem_bytes("nested attributes", p, pbase, why);
+        return;
     }
-    let mut children = Vec::new();
     for e in attr::attrs(p, ctx.host) {
         match e {
             Ok(e) => {
                 let eoff = pbase + e.offset;
                 let inner_base = eoff + attr::NLA_HDRLEN;
-                let inner = match labels {
-                    [_] => decode_attrs(ctx, set, e.payload, inner_base, depth + 1),
-                    [_, rest @ ..] => type_value_levels(ctx, set, rest, e.payload, inner_base, depth + 1),
-                    [] => unreachable!("at least one label"),
-                };
                 // Named by the label, numbered by the attribute type: `policy-id (3)`.
-                let mut n = Node::new(labels[0], "nest", Value::None, eoff, e.len).with_children(inner);
-                n.attr_type = Some(e.ty);
-                children.push(n);
+                let n = tree.open(labels[0], "nest", Value::None, eoff, e.len);
+                tree.node_mut(n).attr_type = Some(e.ty);
+                match labels {
+                    [_] => decode_attrs(tree, ctx, set, e.payload, inner_base, depth + 1),
+                    [_, rest @ ..] => type_value_levels(tree, ctx, set, rest, e.payload, inner_base, depth + 1),
+                    [] => unreachable!("at least one label"),
+                }
+                tree.close(n);
             }
-            Err(err) => children.push(bad_attribute(p, pbase, err)),
+            Err(err) => bad_attribute(tree, p, pbase, err),
         }
     }
-    children
 }
 
 /// The bytes from a bad attribute header to the end of its parent: nothing after a lying length
 /// can be trusted.
-fn bad_attribute(data: &[u8], base: usize, e: attr::AttrError) -> Node {
-    Node::problem_bytes("bad attribute", &data[e.offset..], base + e.offset, Problem::Malformed(e.reason))
+fn bad_attribute(tree: &mut Tree, data: &[u8], base: usize, e: attr::AttrError) {
+    let why = tree.malformed(format_args!("{}", e.reason));
+    tree.problem_bytes("bad attribute", &data[e.offset..], base + e.offset, why);
 }
 
 /// Decodes `data` as attributes of `set` (or generically, if `None`).
-pub fn decode_attrs(ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, depth: usize) -> Vec<Node> {
+pub fn decode_attrs(tree: &mut Tree, ctx: Ctx, set: Option<SetId>, data: &[u8], base: usize, depth: usize) {
     if depth > MAX_DEPTH {
-        return vec![Node::problem_bytes(
-            "nested attributes",
-            data,
-            base,
-            Problem::Malformed(format!("nesting deeper than {MAX_DEPTH} levels is not followed")),
-        )];
+        let why = tree.malformed(format_args!("nesting deeper than {MAX_DEPTH} levels is not followed"));
+        tree.problem_bytes("nested attributes", data, base, why);
+        return;
     }
-    let mut raws: Vec<RawAttr> = Vec::with_capacity(data.len() / 8 + 1);
-    let mut error = None;
     for a in attr::attrs(data, ctx.host) {
         match a {
-            Ok(a) => raws.push(a),
-            Err(e) => error = Some(e),
+            Ok(a) => decode_attr(tree, ctx, set, &a, data, base, depth),
+            Err(e) => bad_attribute(tree, data, base, e),
         }
     }
-    let mut nodes = Vec::with_capacity(raws.len() + usize::from(error.is_some()));
-    for a in &raws {
-        nodes.push(decode_attr(ctx, set, a, &raws, base, depth));
-    }
-    if let Some(e) = error {
-        nodes.push(bad_attribute(data, base, e));
-    }
-    nodes
 }
 
 /// Decodes attributes no spec describes: numbers and bytes, and children where the NESTED flag
 /// says so. Every node is marked unknown.
-pub fn decode_generic_attrs(data: &[u8], base: usize, host: Endianness, depth: usize) -> Vec<Node> {
-    let mut nodes = Vec::new();
+pub fn decode_generic_attrs(tree: &mut Tree, data: &[u8], base: usize, host: Endianness, depth: usize) {
     for a in attr::attrs(data, host) {
         match a {
-            Ok(a) => nodes.push(generic_attr(&a, base, host, depth)),
-            Err(e) => nodes.push(bad_attribute(data, base, e)),
+            Ok(a) => generic_attr(tree, &a, base, host, depth),
+            Err(e) => bad_attribute(tree, data, base, e),
         }
     }
-    nodes
 }
 
-fn generic_attr(a: &RawAttr, base: usize, host: Endianness, depth: usize) -> Node {
+fn generic_attr(tree: &mut Tree, a: &RawAttr, base: usize, host: Endianness, depth: usize) {
     let offset = base + a.offset;
     let payload_base = offset + attr::NLA_HDRLEN;
-    let mut node = if a.nested && depth < MAX_DEPTH && attr::looks_like_attrs(a.payload, host) {
-        Node::new("attr", "nest", Value::None, offset, a.len).with_children(decode_generic_attrs(
-            a.payload,
-            payload_base,
-            host,
-            depth + 1,
-        ))
+    let id = if a.nested && depth < MAX_DEPTH && attr::looks_like_attrs(a.payload, host) {
+        let id = tree.open("attr", "nest", Value::None, offset, a.len);
+        decode_generic_attrs(tree, a.payload, payload_base, host, depth + 1);
+        tree.close(id);
+        id
     } else {
-        Node::new("attr", "bytes", Value::Bytes(a.payload.to_vec()), offset, a.len)
+        let v = Value::Bytes(tree.bytes(a.payload));
+        tree.leaf("attr", "bytes", v, offset, a.len)
     };
-    node.attr_type = Some(a.ty);
-    node.problem = Some(Problem::Unknown);
-    node
+    let n = tree.node_mut(id);
+    n.attr_type = Some(a.ty);
+    n.problem = Some(Problem::Unknown);
 }
 
 /// The values a sub-message selector takes: from a sibling attribute (its string, or its number
-/// and enum name) or else from a field of the message's fixed header.
-fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[RawAttr]) -> Vec<String> {
+/// and enum name) or else from a field of the message's fixed header. `siblings` are the bytes of
+/// the attributes the sub-message attribute is one of.
+fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[u8]) -> Vec<String> {
     let named = |raw: u64, pres: &Presentation| {
         let mut v = vec![raw.to_string()];
         if let Some(name) = pres.enumeration.and_then(|e| ctx.family.enums[e].spec_name_of(raw)) {
@@ -379,12 +375,12 @@ fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[
     };
     if let Some((set, ty)) = set.and_then(|s| Some((s, s.type_of(selector)?))) {
         let spec = set.get(ty).expect("type_of found it");
-        let Some(raw) = siblings.iter().find(|r| r.ty == ty) else { return Vec::new() };
+        let Some(raw) = attr::attrs(siblings, ctx.host).flatten().find(|r| r.ty == ty) else { return Vec::new() };
         return match &spec.ty {
-            AttrType::String => match string_value(raw.payload) {
-                Value::Str(s) => vec![s],
-                _ => Vec::new(),
-            },
+            AttrType::String => {
+                let end = raw.payload.iter().position(|&b| b == 0).unwrap_or(raw.payload.len());
+                vec![String::from_utf8_lossy(&raw.payload[..end]).into_owned()]
+            }
             AttrType::Scalar(s) if s.width().is_none_or(|w| w == raw.payload.len()) && raw.payload.len() <= 8 => {
                 let endian = if raw.net_byteorder { Endianness::Big } else { order(spec.pres.order, ctx.host) };
                 named(read_uint(raw.payload, 0..raw.payload.len(), endian), &spec.pres)
@@ -410,155 +406,186 @@ fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[
     Vec::new()
 }
 
-fn decode_attr(ctx: Ctx, set: Option<SetId>, a: &RawAttr, siblings: &[RawAttr], base: usize, depth: usize) -> Node {
+fn decode_attr(tree: &mut Tree, ctx: Ctx, set: Option<SetId>, a: &RawAttr, siblings: &[u8], base: usize, depth: usize) {
     let spec = set.and_then(|s| ctx.family.sets[s].get(a.ty));
     let Some(spec) = spec else {
-        return generic_attr(a, base, ctx.host, depth);
+        return generic_attr(tree, a, base, ctx.host, depth);
     };
     let offset = base + a.offset;
-    let mut node = decode_attr_payload(ctx, spec, set, a, siblings, offset + attr::NLA_HDRLEN, depth);
-    node.offset = offset;
-    node.length = a.len;
-    node.attr_type = Some(a.ty);
-    node
+    let id = decode_attr_payload(tree, ctx, spec, set, a, siblings, offset + attr::NLA_HDRLEN, depth);
+    let n = tree.node_mut(id);
+    n.offset = offset as u32;
+    n.length = a.len as u32;
+    n.attr_type = Some(a.ty);
 }
 
-/// Decodes an attribute's payload; the returned node's span is fixed up by the caller.
+/// Decodes an attribute's payload into one node (with its children); the node's span is fixed up
+/// by the caller.
+#[allow(clippy::too_many_arguments)]
 fn decode_attr_payload(
+    tree: &mut Tree,
     ctx: Ctx,
     spec: &AttrSpec,
     set: Option<SetId>,
     a: &RawAttr,
-    siblings: &[RawAttr],
+    siblings: &[u8],
     pbase: usize,
     depth: usize,
-) -> Node {
+) -> NodeId {
     let p = a.payload;
-    let leaf = |value| Node::new(spec.name, spec.kind, value, 0, 0);
-    let wrong_len = |expected: &str| {
-        leaf(Value::Bytes(p.to_vec())).with_problem(Problem::Malformed(format!(
-            "{} needs {expected}, has {} bytes",
-            spec.kind,
-            p.len()
-        )))
+    let wrong_len = |tree: &mut Tree, expected: std::fmt::Arguments| {
+        let v = Value::Bytes(tree.bytes(p));
+        let id = tree.leaf(spec.name, spec.kind, v, 0, 0);
+        let why = tree.malformed(format_args!("{} needs {expected}, has {} bytes", spec.kind, p.len()));
+        tree.set_problem(id, why);
+        id
     };
     match &spec.ty {
-        AttrType::Unused | AttrType::Pad => leaf(Value::Bytes(p.to_vec())),
-        AttrType::Flag if p.is_empty() => leaf(Value::Flag),
+        AttrType::Unused | AttrType::Pad => {
+            let v = Value::Bytes(tree.bytes(p));
+            tree.leaf(spec.name, spec.kind, v, 0, 0)
+        }
+        AttrType::Flag if p.is_empty() => tree.leaf(spec.name, spec.kind, Value::Flag, 0, 0),
         // Some kernel code puts a flag attribute with a u8 (IFLA_VXLAN_TTL_INHERIT in 6.1): show
         // the number, it is what the kernel sent.
-        AttrType::Flag if p.len() <= 8 => leaf(Value::Unsigned(read_uint(p, 0..p.len(), ctx.host))),
-        AttrType::Flag => wrong_len("0 bytes"),
-        AttrType::String => leaf(string_value(p)),
+        AttrType::Flag if p.len() <= 8 => {
+            tree.leaf(spec.name, spec.kind, Value::Unsigned(read_uint(p, 0..p.len(), ctx.host)), 0, 0)
+        }
+        AttrType::Flag => wrong_len(tree, format_args!("0 bytes")),
+        AttrType::String => {
+            let v = string_value(tree, p);
+            tree.leaf(spec.name, spec.kind, v, 0, 0)
+        }
         AttrType::Scalar(s) => match s.width() {
-            Some(w) if w == p.len() => leaf(scalar_value(ctx, p, *s, &spec.pres, a.net_byteorder)),
-            None if p.len() == 4 || p.len() == 8 => leaf(scalar_value(ctx, p, *s, &spec.pres, a.net_byteorder)),
-            Some(w) => wrong_len(&format!("{w} bytes")),
-            None => wrong_len("4 or 8 bytes"),
+            Some(w) if w == p.len() => {
+                tree.leaf(spec.name, spec.kind, scalar_value(ctx, p, *s, &spec.pres, a.net_byteorder), 0, 0)
+            }
+            None if p.len() == 4 || p.len() == 8 => {
+                tree.leaf(spec.name, spec.kind, scalar_value(ctx, p, *s, &spec.pres, a.net_byteorder), 0, 0)
+            }
+            Some(w) => wrong_len(tree, format_args!("{w} bytes")),
+            None => wrong_len(tree, format_args!("4 or 8 bytes")),
         },
         AttrType::Binary { structure: Some(sid), struct_array: true, then: Some(set), .. } => {
-            leaf(Value::None).with_children(decode_records(ctx, *sid, *set, p, pbase, depth))
+            let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
+            decode_records(tree, ctx, *sid, *set, p, pbase, depth);
+            tree.close(id);
+            id
         }
         AttrType::Binary { structure: Some(sid), struct_array: true, .. } => {
             let size = ctx.family.structs[*sid].size.max(1);
-            let mut children: Vec<Node> = p
-                .chunks(size)
-                .enumerate()
-                .map(|(i, c)| decode_struct(ctx, *sid, Cow::Owned(format!("[{i}]")), c, pbase + i * size, depth + 1))
-                .collect();
-            if let Some(last) = children.last_mut().filter(|_| !p.len().is_multiple_of(size)) {
-                last.problem =
-                    Some(Problem::Truncated(format!("{} bytes is not a whole number of {size}-byte entries", p.len())));
+            let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
+            let mut last = None;
+            for (i, c) in p.chunks(size).enumerate() {
+                let name = tree.index_name(i);
+                last = Some(decode_struct(tree, ctx, *sid, name, c, pbase + i * size, depth + 1));
             }
-            leaf(Value::None).with_children(children)
+            if let Some(last) = last.filter(|_| !p.len().is_multiple_of(size)) {
+                let why =
+                    tree.truncated(format_args!("{} bytes is not a whole number of {size}-byte entries", p.len()));
+                tree.set_problem(last, why);
+            }
+            tree.close(id);
+            id
         }
         AttrType::Binary { structure: Some(sid), then, .. } => {
-            let mut n = decode_struct(ctx, *sid, Cow::Borrowed(spec.name), p, pbase, depth + 1);
-            let used = n.length;
+            let id = open_struct(tree, ctx, *sid, Text::Static(spec.name), p, pbase, depth + 1);
+            let used = tree.node(id).length();
             if used < p.len() {
                 match then {
                     Some(set) => {
                         let at = attr::align(used).min(p.len());
-                        n.children.extend(decode_attrs(ctx, Some(*set), &p[at..], pbase + at, depth + 1));
+                        decode_attrs(tree, ctx, Some(*set), &p[at..], pbase + at, depth + 1);
                     }
-                    None => n.children.push(Node::problem_bytes(
-                        "trailing bytes",
-                        &p[used..],
-                        pbase + used,
-                        Problem::Unknown,
-                    )),
+                    None => {
+                        tree.problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown);
+                    }
                 }
             }
-            n.length = p.len();
-            n.kind = Cow::Borrowed(spec.kind);
-            n
+            tree.close(id);
+            tree.node_mut(id).kind = Text::Static(spec.kind);
+            id
         }
         AttrType::Binary { sub_type: Some(s), .. } => match s.width() {
             Some(w) if p.len().is_multiple_of(w) => {
-                let children = p
-                    .chunks(w)
-                    .enumerate()
-                    .map(|(i, c)| {
-                        Node::new(
-                            format!("[{i}]"),
-                            s.name(),
-                            scalar_value(ctx, c, *s, &spec.pres, false),
-                            pbase + i * w,
-                            w,
-                        )
-                    })
-                    .collect();
-                leaf(Value::None).with_children(children)
+                let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
+                for (i, c) in p.chunks(w).enumerate() {
+                    let name = tree.index_name(i);
+                    tree.leaf(name, s.name(), scalar_value(ctx, c, *s, &spec.pres, false), pbase + i * w, w);
+                }
+                tree.close(id);
+                id
             }
-            _ => wrong_len("a whole number of elements"),
+            _ => wrong_len(tree, format_args!("a whole number of elements")),
         },
-        AttrType::Binary { .. } => leaf(bytes_value(p, spec.pres.hint)),
+        AttrType::Binary { .. } => {
+            let v = bytes_value(tree, p, spec.pres.hint);
+            tree.leaf(spec.name, spec.kind, v, 0, 0)
+        }
         AttrType::Bitfield32 if p.len() == 8 => {
             let pres = spec.pres;
             let value = scalar_value(ctx, &p[0..4], Scalar::U32, &pres, a.net_byteorder);
             let selector = scalar_value(ctx, &p[4..8], Scalar::U32, &pres, a.net_byteorder);
-            leaf(Value::None).with_children(vec![
-                Node::new("value", "u32", value, pbase, 4),
-                Node::new("selector", "u32", selector, pbase + 4, 4),
-            ])
+            let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
+            tree.leaf("value", "u32", value, pbase, 4);
+            tree.leaf("selector", "u32", selector, pbase + 4, 4);
+            tree.close(id);
+            id
         }
-        AttrType::Bitfield32 => wrong_len("8 bytes"),
-        AttrType::Nest(inner) => leaf(Value::None).with_children(decode_attrs(ctx, *inner, p, pbase, depth + 1)),
+        AttrType::Bitfield32 => wrong_len(tree, format_args!("8 bytes")),
+        AttrType::Nest(inner) => {
+            let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
+            decode_attrs(tree, ctx, *inner, p, pbase, depth + 1);
+            tree.close(id);
+            id
+        }
         AttrType::IndexedArray { sub_type } => {
-            let mut children = Vec::new();
+            let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
             for e in attr::attrs(p, ctx.host) {
                 match e {
                     Ok(e) => {
                         let eoff = pbase + e.offset;
                         let ebase = eoff + attr::NLA_HDRLEN;
-                        let mut n = match sub_type.as_ref() {
-                            AttrType::Nest(s) => Node::new(format!("[{}]", e.ty), "nest", Value::None, 0, 0)
-                                .with_children(decode_attrs(ctx, *s, e.payload, ebase, depth + 2)),
-                            AttrType::Scalar(s) if s.width().is_none_or(|w| w == e.payload.len()) => Node::new(
-                                format!("[{}]", e.ty),
+                        let name = tree.index_name(usize::from(e.ty));
+                        let n = match sub_type.as_ref() {
+                            AttrType::Nest(s) => {
+                                let n = tree.open(name, "nest", Value::None, 0, 0);
+                                decode_attrs(tree, ctx, *s, e.payload, ebase, depth + 2);
+                                tree.close(n);
+                                n
+                            }
+                            AttrType::Scalar(s) if s.width().is_none_or(|w| w == e.payload.len()) => tree.leaf(
+                                name,
                                 s.name(),
                                 scalar_value(ctx, e.payload, *s, &spec.pres, e.net_byteorder),
                                 0,
                                 0,
                             ),
                             AttrType::Binary { structure: Some(sid), .. } => {
-                                decode_struct(ctx, *sid, Cow::Owned(format!("[{}]", e.ty)), e.payload, ebase, depth + 2)
+                                decode_struct(tree, ctx, *sid, name, e.payload, ebase, depth + 2)
                             }
-                            _ => Node::new(format!("[{}]", e.ty), "binary", Value::Bytes(e.payload.to_vec()), 0, 0),
+                            _ => {
+                                let v = Value::Bytes(tree.bytes(e.payload));
+                                tree.leaf(name, "binary", v, 0, 0)
+                            }
                         };
                         // The index is in the name (`[2]`); attr_type stays unset so it is not shown twice.
-                        n.offset = eoff;
-                        n.length = e.len;
-                        children.push(n);
+                        let n = tree.node_mut(n);
+                        n.offset = eoff as u32;
+                        n.length = e.len as u32;
                     }
-                    Err(err) => children.push(bad_attribute(p, pbase, err)),
+                    Err(err) => bad_attribute(tree, p, pbase, err),
                 }
             }
-            leaf(Value::None).with_children(children)
+            tree.close(id);
+            id
         }
         AttrType::NestTypeValue { set: inner, type_value } => {
             let labels: &[&'static str] = if type_value.is_empty() { &["type"] } else { type_value };
-            leaf(Value::None).with_children(type_value_levels(ctx, *inner, labels, p, pbase, depth + 1))
+            let id = tree.open(spec.name, spec.kind, Value::None, 0, 0);
+            type_value_levels(tree, ctx, *inner, labels, p, pbase, depth + 1);
+            tree.close(id);
+            id
         }
         AttrType::SubMessage { sub_message, selector } => {
             let sm = &ctx.family.sub_messages[*sub_message];
@@ -566,43 +593,43 @@ fn decode_attr_payload(
             let format = sm.formats.iter().find(|f| sel.contains(&f.value));
             match format {
                 Some(f) => {
-                    let mut children = Vec::new();
+                    // What the selector chose is a nest like any other to the reader.
+                    let id = tree.open(spec.name, "nest", Value::None, 0, 0);
                     let mut used = 0;
                     if let Some(h) = f.fixed_header {
-                        let n = decode_struct(ctx, h, Cow::Borrowed(ctx.family.structs[h].name), p, pbase, depth + 1);
-                        used = attr::align(n.length).min(p.len());
-                        children.push(n);
+                        let name = Text::Static(ctx.family.structs[h].name);
+                        let n = decode_struct(tree, ctx, h, name, p, pbase, depth + 1);
+                        used = attr::align(tree.node(n).length()).min(p.len());
                     }
                     if f.set.is_some() {
-                        children.extend(decode_attrs(ctx, f.set, &p[used..], pbase + used, depth + 1));
+                        decode_attrs(tree, ctx, f.set, &p[used..], pbase + used, depth + 1);
                     } else if used < p.len() {
-                        children.push(Node::problem_bytes(
-                            "trailing bytes",
-                            &p[used..],
-                            pbase + used,
-                            Problem::Unknown,
-                        ));
+                        tree.problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown);
                     }
-                    // What the selector chose is a nest like any other to the reader.
-                    let mut n = leaf(Value::None).with_children(children);
-                    n.kind = Cow::Borrowed("nest");
-                    n
+                    tree.close(id);
+                    id
                 }
                 // Nothing inside (`ingress` and `clsact` qdiscs have empty options): nothing unknown.
-                None if p.is_empty() => leaf(Value::None),
+                None if p.is_empty() => tree.leaf(spec.name, spec.kind, Value::None, 0, 0),
                 None => {
                     // A kind the spec does not describe: walk it generically if it is attributes.
-                    let why = match sel.first() {
-                        Some(v) => format!("no format for {selector} {v:?} in {}", sm.name),
-                        None => format!("selector {selector} is missing"),
+                    let kind = match sel.first() {
+                        Some(v) => {
+                            tree.text_fmt(format_args!("sub-message (no format for {selector} {v:?} in {})", sm.name))
+                        }
+                        None => tree.text_fmt(format_args!("sub-message (selector {selector} is missing)")),
                     };
-                    let mut n = if attr::looks_like_attrs(p, ctx.host) {
-                        leaf(Value::None).with_children(decode_generic_attrs(p, pbase, ctx.host, depth + 1))
+                    let id = if attr::looks_like_attrs(p, ctx.host) {
+                        let id = tree.open(spec.name, kind, Value::None, 0, 0);
+                        decode_generic_attrs(tree, p, pbase, ctx.host, depth + 1);
+                        tree.close(id);
+                        id
                     } else {
-                        leaf(Value::Bytes(p.to_vec()))
+                        let v = Value::Bytes(tree.bytes(p));
+                        tree.leaf(spec.name, kind, v, 0, 0)
                     };
-                    n.kind = Cow::Owned(format!("sub-message ({why})"));
-                    n.with_problem(Problem::Unknown)
+                    tree.set_problem(id, Problem::Unknown);
+                    id
                 }
             }
         }
@@ -615,8 +642,13 @@ mod tests {
 
     #[test]
     fn strings_lose_their_nul_and_abstract_names_show_as_at() {
-        assert_eq!(string_value(b"eth0\0\0\0"), Value::Str("eth0".into()));
-        assert_eq!(string_value(b"\0"), Value::Str(String::new()));
-        assert_eq!(string_value(b"\0/tmp/.X11-unix/X0\0"), Value::Str("@/tmp/.X11-unix/X0".into()));
+        let mut t = Tree::default();
+        let mut text = |b: &[u8]| {
+            let v = string_value(&mut t, b);
+            t.value_string(&v)
+        };
+        assert_eq!(text(b"eth0\0\0\0"), "\"eth0\"");
+        assert_eq!(text(b"\0"), "\"\"");
+        assert_eq!(text(b"\0/tmp/.X11-unix/X0\0"), "\"@/tmp/.X11-unix/X0\"");
     }
 }

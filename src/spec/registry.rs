@@ -230,8 +230,9 @@ pub struct StructDef {
 #[derive(Debug, Clone)]
 pub struct EnumDef {
     pub name: &'static str,
-    /// (value, C name); for flags the value is the bit mask.
-    pub entries: Vec<(u64, &'static str)>,
+    /// (value, C name); for flags the value is the bit mask. Leaked like every spec string:
+    /// flag values point at it.
+    pub entries: &'static [(u64, &'static str)],
     /// The spec's own entry names (`bridge` for AF_BRIDGE), parallel to `entries`.
     pub spec_names: Vec<&'static str>,
     pub flags: bool,
@@ -531,6 +532,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             spec_names.push(leak(name.to_string()));
         }
         enum_ids.insert(d.name.clone(), enums.len());
+        let entries: &'static [(u64, &'static str)] = Box::leak(entries.into_boxed_slice());
         enums.push(EnumDef { name: leak(d.name.clone()), entries, spec_names, flags });
     }
     // Structs may nest other structs: resolve names to ids first, then compile in order.

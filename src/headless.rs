@@ -1,0 +1,417 @@
+//! Headless runs: a capture decoded and printed (summary lines, trees, hex, JSON Lines), in
+//! capture order, on every core.
+//!
+//! What depends on order — linking replies to requests, keeping requests for the errors that do
+//! not echo them whole, the first timestamp — is settled from message headers alone, frame by
+//! frame, before a frame is handed out. Decoding and rendering, the expensive part, then need
+//! nothing but the frame: batches of frames go to worker threads, and their text comes back and
+//! is written in the order the frames were read. Reading standard input (a live pipe) and
+//! counting messages (`-c`) run on one thread, frame by frame.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, Write};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use crate::capture::{CaptureError, Frame, Timestamp};
+use crate::decode::{DecodedFrame, Decoder, annotate_error_from_request};
+use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
+use crate::render::stats::Stats;
+use crate::render::text::{Style, write_nodes, write_summary, write_tree};
+use crate::render::{hex::write_hex, json, summary};
+use crate::session::{Correlator, Link, MsgRef};
+
+/// How messages are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Summary lines (with `verbose`, trees).
+    Text,
+    /// JSON Lines, one object per message.
+    Json,
+}
+
+/// What a headless run prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub format: Format,
+    /// Trees under the summary lines (`-V`).
+    pub verbose: bool,
+    /// A hex dump of each frame (`-x`).
+    pub hex: bool,
+    /// No message lines (`-q`).
+    pub quiet: bool,
+    pub style: Style,
+    /// Gather the end-of-run statistics.
+    pub stats: bool,
+    /// Collect error replies for `--fail-on-error`.
+    pub failures: bool,
+    /// Requests learned their answers in a first pass (files; not standard input).
+    pub looked_ahead: bool,
+}
+
+/// Requests kept for errors that do not echo them whole (CAPPED): the most recent ones only.
+const KEPT_REQUESTS: usize = 4096;
+/// Frame bytes per batch handed to a worker (a batch's `-V` text is about 13 times as much).
+const BATCH_BYTES: usize = 128 << 10;
+/// Batches handed out and not yet written, per worker: bounds memory whatever the file's size.
+const IN_FLIGHT_PER_WORKER: usize = 3;
+
+/// One frame and what its messages need from the frames before it.
+struct Job {
+    frame: Frame,
+    /// Each message's link to its request or answer, by message index.
+    links: Vec<Link>,
+    /// For error replies whose request is kept: (message index, the request's frame, its index).
+    requests: Vec<(usize, Arc<Frame>, usize)>,
+    /// The first frame's time (summary lines show time since then).
+    first: Timestamp,
+}
+
+/// What printing some frames produced.
+#[derive(Default)]
+pub struct Printed {
+    pub text: Vec<u8>,
+    /// Messages printed (or counted, with `quiet`).
+    pub messages: u64,
+    pub stats: Option<Stats>,
+    /// Error replies, as `frame.index: summary` lines.
+    pub failures: Vec<String>,
+}
+
+/// The end of a run: statistics and error replies, for the caller to report.
+#[derive(Default)]
+pub struct Outcome {
+    pub stats: Option<Stats>,
+    pub failures: Vec<String>,
+    /// Records that could not be read (each was reported on standard error, in order).
+    pub capture_errors: usize,
+}
+
+/// Settles, frame by frame in capture order, what needs the frames before: links and kept
+/// requests.
+struct Sequencer {
+    links: Correlator,
+    ahead: Correlator,
+    requests: HashMap<MsgRef, Arc<Frame>>,
+    request_order: VecDeque<MsgRef>,
+    first: Option<Timestamp>,
+}
+
+impl Sequencer {
+    fn job(&mut self, frame: Frame) -> Job {
+        let first = *self.first.get_or_insert(frame.timestamp);
+        let headers = self.links.observe_frame(&frame);
+        let mut links = Vec::with_capacity(headers.len());
+        let mut requests = Vec::new();
+        let mut keep = false;
+        for (index, (hdr, mut link)) in headers.into_iter().enumerate() {
+            let at = (frame.number, index);
+            if let Some((answer, ns)) = self.ahead.take_answer(at) {
+                link.replied_in = Some(answer);
+                link.latency_ns = Some(ns);
+            }
+            if hdr.flags & NLM_F_REQUEST != 0 && hdr.len as usize > NLMSG_HDRLEN {
+                if self.request_order.len() == KEPT_REQUESTS
+                    && let Some(old) = self.request_order.pop_front()
+                {
+                    self.requests.remove(&old);
+                }
+                self.request_order.push_back(at);
+                keep = true;
+            } else if let Some(req) = link.reply_to.filter(|_| hdr.ty == NLMSG_ERROR || hdr.ty == NLMSG_DONE) {
+                // The request is answered: it is needed no longer, except by this reply.
+                if let Some(f) = self.requests.remove(&req) {
+                    requests.push((index, f, req.1));
+                }
+            }
+            links.push(link);
+        }
+        if keep {
+            let shared = Arc::new(frame.clone());
+            for at in self.request_order.iter().rev().take_while(|at| at.0 == frame.number) {
+                self.requests.insert(*at, shared.clone());
+            }
+        }
+        Job { frame, links, requests, first }
+    }
+}
+
+/// Decodes and prints jobs; each worker thread has one.
+struct Worker<'r> {
+    decoder: Decoder<'r>,
+    opts: Options,
+}
+
+impl Worker<'_> {
+    /// Prints one frame's messages, at most `budget` of them.
+    fn print(&mut self, job: &Job, budget: u64, out: &mut Printed) {
+        let opts = self.opts;
+        let frame = &job.frame;
+        let decoded = self.decoder.decode_frame(frame);
+        let mut printed = 0;
+        for msg in decoded.messages.iter().take(budget.try_into().unwrap_or(usize::MAX)) {
+            let link = job.links.get(msg.index).copied().unwrap_or_default();
+            let annotated;
+            let msg = match job.requests.iter().find(|r| r.0 == msg.index) {
+                Some((_, request_frame, index)) if self.offset_unnamed(msg) => {
+                    let request = self.decoder.decode_frame(request_frame).messages.into_iter().nth(*index);
+                    let mut copy = msg.clone();
+                    if let Some(request) = request {
+                        annotate_error_from_request(&mut copy, &request);
+                    }
+                    annotated = copy;
+                    &annotated
+                }
+                _ => msg,
+            };
+            if opts.failures && msg.error.is_some_and(|e| e != 0) {
+                out.failures.push(format!("{}.{}: {}", msg.frame, msg.index, summary::summary(msg)));
+            }
+            if let Some(stats) = out.stats.as_mut() {
+                stats.observe(msg, link);
+            }
+            printed += 1;
+            if opts.quiet {
+                continue;
+            }
+            match opts.format {
+                Format::Json => json::write_message(&mut out.text, msg, link),
+                Format::Text => {
+                    write_summary(&mut out.text, msg, link, job.first, opts.style);
+                    if opts.verbose {
+                        write_tree(&mut out.text, msg, opts.style);
+                    }
+                }
+            }
+        }
+        out.messages += printed;
+        if opts.quiet {
+            return;
+        }
+        if printed as usize == decoded.messages.len() {
+            frame_problem(&mut out.text, frame, &decoded, opts);
+        }
+        if opts.hex && opts.format == Format::Text {
+            let _ = writeln!(
+                out.text,
+                "  frame {} ({} bytes, link type {}):",
+                frame.number,
+                frame.data.len(),
+                frame.linktype
+            );
+            write_hex(&mut out.text, &frame.data);
+        }
+    }
+
+    /// True for an error whose NLMSGERR_ATTR_OFFS could not be named from its echo.
+    fn offset_unnamed(&self, msg: &crate::decode::Message) -> bool {
+        msg.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !msg.tree.node(o).is_parent(o))
+    }
+
+    fn print_batch(&mut self, jobs: &[Job]) -> Printed {
+        let mut out =
+            Printed { stats: self.opts.stats.then(|| Stats::new(self.opts.looked_ahead)), ..Printed::default() };
+        for job in jobs {
+            self.print(job, u64::MAX, &mut out);
+        }
+        out
+    }
+}
+
+/// What is wrong with a frame as a whole, and the zero padding after its messages.
+fn frame_problem(out: &mut Vec<u8>, frame: &Frame, decoded: &DecodedFrame, opts: Options) {
+    if let Some(problem) = &decoded.problem {
+        let index = decoded.messages.len();
+        match opts.format {
+            Format::Json => json::write_frame_problem(out, frame, index, problem),
+            Format::Text => {
+                let why = problem.node(0).problem.map(|p| problem.problem_text(p)).unwrap_or_default();
+                let _ = writeln!(out, "{:>6}.{:<3} frame problem: {why}", frame.number, index);
+                if opts.verbose {
+                    write_nodes(out, problem, 0..problem.len(), 1, opts.style);
+                }
+            }
+        }
+    }
+    if decoded.padding > 0 && opts.verbose && opts.format == Format::Text {
+        let _ = writeln!(out, "  ({} zero bytes after the last message, ignored by the kernel)", decoded.padding);
+    }
+}
+
+/// Where a run's output goes, and whether each frame must reach it at once (a live pipe).
+pub struct Sink<W: Write> {
+    pub out: W,
+    pub flush_each_frame: bool,
+}
+
+/// Decodes and prints every frame of `frames`, in order. `ahead` holds what a first pass learned
+/// about answers (empty when there was none); `count` stops after that many messages. Output
+/// errors (a closed pipe among them) end the run and are returned as they are.
+pub fn run<W: Write>(
+    frames: impl Iterator<Item = Result<Frame, CaptureError>>,
+    decoder: Decoder<'_>,
+    ahead: Correlator,
+    opts: Options,
+    count: Option<u64>,
+    sink: &mut Sink<W>,
+) -> io::Result<Outcome> {
+    let seq = Sequencer {
+        links: Correlator::default(),
+        ahead,
+        requests: HashMap::new(),
+        request_order: VecDeque::new(),
+        first: None,
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if count.is_some() || sink.flush_each_frame || workers < 2 {
+        run_in_order(frames, seq, Worker { decoder, opts }, count.unwrap_or(u64::MAX), sink)
+    } else {
+        run_parallel(frames, seq, decoder, opts, workers, sink)
+    }
+}
+
+/// One thread, frame by frame.
+fn run_in_order<W: Write>(
+    frames: impl Iterator<Item = Result<Frame, CaptureError>>,
+    mut seq: Sequencer,
+    mut worker: Worker<'_>,
+    mut left: u64,
+    sink: &mut Sink<W>,
+) -> io::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let mut printed =
+        Printed { stats: worker.opts.stats.then(|| Stats::new(worker.opts.looked_ahead)), ..Printed::default() };
+    for item in frames {
+        if left == 0 {
+            break;
+        }
+        match item {
+            Ok(frame) => {
+                let job = seq.job(frame);
+                printed.messages = 0;
+                worker.print(&job, left, &mut printed);
+                left -= printed.messages;
+                sink.out.write_all(&printed.text)?;
+                printed.text.clear();
+                if sink.flush_each_frame {
+                    sink.out.flush()?;
+                }
+            }
+            Err(e) => {
+                // Everything before was printed; say what went wrong, in order.
+                sink.out.flush()?;
+                eprintln!("nlscope: {e}");
+                outcome.capture_errors += 1;
+            }
+        }
+    }
+    sink.out.flush()?;
+    outcome.stats = printed.stats;
+    outcome.failures = printed.failures;
+    Ok(outcome)
+}
+
+/// Writes the batches that are back, as long as they come in order.
+fn write_ready<W: Write>(
+    sink: &mut Sink<W>,
+    finished: &mut BTreeMap<u64, Printed>,
+    written: &mut u64,
+    out: &mut Outcome,
+) -> io::Result<()> {
+    while let Some(p) = finished.remove(written) {
+        sink.out.write_all(&p.text)?;
+        if let (Some(all), Some(s)) = (out.stats.as_mut(), p.stats) {
+            all.merge(s);
+        }
+        out.failures.extend(p.failures);
+        *written += 1;
+    }
+    Ok(())
+}
+
+/// Reading and ordering on this thread, decoding and printing on `workers` threads.
+fn run_parallel<W: Write>(
+    frames: impl Iterator<Item = Result<Frame, CaptureError>>,
+    mut seq: Sequencer,
+    decoder: Decoder<'_>,
+    opts: Options,
+    workers: usize,
+    sink: &mut Sink<W>,
+) -> io::Result<Outcome> {
+    let mut outcome = Outcome { stats: opts.stats.then(|| Stats::new(opts.looked_ahead)), ..Outcome::default() };
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = mpsc::channel::<(u64, Vec<Job>)>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Printed)>();
+        for _ in 0..workers {
+            let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
+            let mut worker = Worker { decoder: decoder.clone(), opts };
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only to take the next batch.
+                    let next = job_rx.lock().map_err(|_| ()).and_then(|rx| rx.recv().map_err(|_| ()));
+                    let Ok((n, jobs)) = next else { return };
+                    if done_tx.send((n, worker.print_batch(&jobs))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // Batches are numbered as handed out and written in that order.
+        let mut sent = 0u64;
+        let mut written = 0u64;
+        let mut finished: BTreeMap<u64, Printed> = BTreeMap::new();
+        // Waits for the next batch to come back; false if the workers are gone.
+        let wait = |finished: &mut BTreeMap<u64, Printed>| match done_rx.recv() {
+            Ok((n, p)) => {
+                finished.insert(n, p);
+                true
+            }
+            Err(_) => false,
+        };
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        let mut frames = frames;
+        loop {
+            let (end_of_batch, done, error) = match frames.next() {
+                Some(Ok(frame)) => {
+                    bytes += frame.data.len();
+                    batch.push(seq.job(frame));
+                    (bytes >= BATCH_BYTES, false, None)
+                }
+                Some(Err(e)) => (true, false, Some(e)),
+                None => (true, true, None),
+            };
+            if end_of_batch && !batch.is_empty() {
+                while sent - written >= (IN_FLIGHT_PER_WORKER * workers) as u64 {
+                    if !wait(&mut finished) {
+                        break;
+                    }
+                    write_ready(sink, &mut finished, &mut written, &mut outcome)?;
+                }
+                let _ = job_tx.send((sent, std::mem::take(&mut batch)));
+                sent += 1;
+                bytes = 0;
+            }
+            if let Some(e) = error {
+                // Everything before is written first; then what went wrong, in order.
+                while written < sent && wait(&mut finished) {
+                    write_ready(sink, &mut finished, &mut written, &mut outcome)?;
+                }
+                sink.out.flush()?;
+                eprintln!("nlscope: {e}");
+                outcome.capture_errors += 1;
+            }
+            if done {
+                break;
+            }
+        }
+        drop(job_tx);
+        while written < sent && wait(&mut finished) {
+            write_ready(sink, &mut finished, &mut written, &mut outcome)?;
+        }
+        sink.out.flush()
+    })?;
+    Ok(outcome)
+}
