@@ -8,7 +8,9 @@
 //! is written in the order the frames were read. Reading standard input (a live pipe) and
 //! counting messages (`-c`) run on one thread, frame by frame.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::FxHashMap as HashMap;
 use std::io::{self, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -52,9 +54,9 @@ pub struct Options {
 /// Requests kept for errors that do not echo them whole (CAPPED): the most recent ones only.
 const KEPT_REQUESTS: usize = 4096;
 /// Frame bytes per batch handed to a worker (a batch's `-V` text is about 13 times as much).
-const BATCH_BYTES: usize = 128 << 10;
+const BATCH_BYTES: usize = 32 << 10;
 /// Batches handed out and not yet written, per worker: bounds memory whatever the file's size.
-const IN_FLIGHT_PER_WORKER: usize = 3;
+const IN_FLIGHT_PER_WORKER: usize = 2;
 
 /// One frame and what its messages need from the frames before it.
 struct Job {
@@ -100,32 +102,33 @@ struct Sequencer {
 impl Sequencer {
     fn job(&mut self, frame: Frame) -> Job {
         let first = *self.first.get_or_insert(frame.timestamp);
-        let headers = self.links.observe_frame(&frame);
-        let mut links = Vec::with_capacity(headers.len());
+        let mut links = Vec::new();
         let mut requests = Vec::new();
         let mut keep = false;
-        for (index, (hdr, mut link)) in headers.into_iter().enumerate() {
+        let (ahead, kept, order) = (&mut self.ahead, &mut self.requests, &mut self.request_order);
+        self.links.observe_frame(&frame, |hdr, mut link| {
+            let index = links.len();
             let at = (frame.number, index);
-            if let Some((answer, ns)) = self.ahead.take_answer(at) {
+            if let Some((answer, ns)) = ahead.take_answer(at) {
                 link.replied_in = Some(answer);
                 link.latency_ns = Some(ns);
             }
             if hdr.flags & NLM_F_REQUEST != 0 && hdr.len as usize > NLMSG_HDRLEN {
-                if self.request_order.len() == KEPT_REQUESTS
-                    && let Some(old) = self.request_order.pop_front()
+                if order.len() == KEPT_REQUESTS
+                    && let Some(old) = order.pop_front()
                 {
-                    self.requests.remove(&old);
+                    kept.remove(&old);
                 }
-                self.request_order.push_back(at);
+                order.push_back(at);
                 keep = true;
             } else if let Some(req) = link.reply_to.filter(|_| hdr.ty == NLMSG_ERROR || hdr.ty == NLMSG_DONE) {
                 // The request is answered: it is needed no longer, except by this reply.
-                if let Some(f) = self.requests.remove(&req) {
+                if let Some(f) = kept.remove(&req) {
                     requests.push((index, f, req.1));
                 }
             }
             links.push(link);
-        }
+        });
         if keep {
             let shared = Arc::new(frame.clone());
             for at in self.request_order.iter().rev().take_while(|at| at.0 == frame.number) {
@@ -185,13 +188,10 @@ impl Worker<'_> {
             }
         }
         out.messages += printed;
-        if opts.quiet {
-            return;
-        }
-        if printed as usize == decoded.messages.len() {
+        if !opts.quiet && printed as usize == decoded.messages.len() {
             frame_problem(&mut out.text, frame, &decoded, opts);
         }
-        if opts.hex && opts.format == Format::Text {
+        if !opts.quiet && opts.hex && opts.format == Format::Text {
             let _ = writeln!(
                 out.text,
                 "  frame {} ({} bytes, link type {}):",
@@ -201,6 +201,7 @@ impl Worker<'_> {
             );
             write_hex(&mut out.text, &frame.data);
         }
+        self.decoder.recycle(decoded);
     }
 
     /// True for an error whose NLMSGERR_ATTR_OFFS could not be named from its echo.
@@ -208,9 +209,9 @@ impl Worker<'_> {
         msg.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !msg.tree.node(o).is_parent(o))
     }
 
-    fn print_batch(&mut self, jobs: &[Job]) -> Printed {
-        let mut out =
-            Printed { stats: self.opts.stats.then(|| Stats::new(self.opts.looked_ahead)), ..Printed::default() };
+    fn print_batch(&mut self, jobs: &[Job], text: Vec<u8>) -> Printed {
+        let stats = self.opts.stats.then(|| Stats::new(self.opts.looked_ahead));
+        let mut out = Printed { text, stats, ..Printed::default() };
         for job in jobs {
             self.print(job, u64::MAX, &mut out);
         }
@@ -258,7 +259,7 @@ pub fn run<W: Write>(
     let seq = Sequencer {
         links: Correlator::default(),
         ahead,
-        requests: HashMap::new(),
+        requests: HashMap::default(),
         request_order: VecDeque::new(),
         first: None,
     };
@@ -317,9 +318,12 @@ fn write_ready<W: Write>(
     finished: &mut BTreeMap<u64, Printed>,
     written: &mut u64,
     out: &mut Outcome,
+    pool: &mut Vec<Vec<u8>>,
 ) -> io::Result<()> {
-    while let Some(p) = finished.remove(written) {
+    while let Some(mut p) = finished.remove(written) {
         sink.out.write_all(&p.text)?;
+        p.text.clear();
+        pool.push(p.text);
         if let (Some(all), Some(s)) = (out.stats.as_mut(), p.stats) {
             all.merge(s);
         }
@@ -340,28 +344,34 @@ fn run_parallel<W: Write>(
 ) -> io::Result<Outcome> {
     let mut outcome = Outcome { stats: opts.stats.then(|| Stats::new(opts.looked_ahead)), ..Outcome::default() };
     std::thread::scope(|scope| {
-        let (job_tx, job_rx) = mpsc::channel::<(u64, Vec<Job>)>();
+        // A batch: its number, its frames, and a buffer for its text (buffers go round, so their
+        // memory is not returned to the system and faulted in again for every batch).
+        let (job_tx, job_rx) = mpsc::channel::<(u64, Vec<Job>, Vec<u8>)>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<(u64, Printed)>();
         for _ in 0..workers {
             let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
             let mut worker = Worker { decoder: decoder.clone(), opts };
-            scope.spawn(move || {
+            let spawned = std::thread::Builder::new().name("nlscope-worker".into()).spawn_scoped(scope, move || {
                 loop {
                     // The lock is held only to take the next batch.
                     let next = job_rx.lock().map_err(|_| ()).and_then(|rx| rx.recv().map_err(|_| ()));
-                    let Ok((n, jobs)) = next else { return };
-                    if done_tx.send((n, worker.print_batch(&jobs))).is_err() {
+                    let Ok((n, jobs, buffer)) = next else { return };
+                    if done_tx.send((n, worker.print_batch(&jobs, buffer))).is_err() {
                         return;
                     }
                 }
             });
+            if let Err(e) = spawned {
+                eprintln!("nlscope: cannot start a worker thread ({e}); carrying on with fewer");
+            }
         }
         drop(done_tx);
         // Batches are numbered as handed out and written in that order.
         let mut sent = 0u64;
         let mut written = 0u64;
         let mut finished: BTreeMap<u64, Printed> = BTreeMap::new();
+        let mut pool: Vec<Vec<u8>> = Vec::new();
         // Waits for the next batch to come back; false if the workers are gone.
         let wait = |finished: &mut BTreeMap<u64, Printed>| match done_rx.recv() {
             Ok((n, p)) => {
@@ -388,16 +398,17 @@ fn run_parallel<W: Write>(
                     if !wait(&mut finished) {
                         break;
                     }
-                    write_ready(sink, &mut finished, &mut written, &mut outcome)?;
+                    write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool)?;
                 }
-                let _ = job_tx.send((sent, std::mem::take(&mut batch)));
+                let buffer = pool.pop().unwrap_or_default();
+                let _ = job_tx.send((sent, std::mem::take(&mut batch), buffer));
                 sent += 1;
                 bytes = 0;
             }
             if let Some(e) = error {
                 // Everything before is written first; then what went wrong, in order.
                 while written < sent && wait(&mut finished) {
-                    write_ready(sink, &mut finished, &mut written, &mut outcome)?;
+                    write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool)?;
                 }
                 sink.out.flush()?;
                 eprintln!("nlscope: {e}");
@@ -409,7 +420,7 @@ fn run_parallel<W: Write>(
         }
         drop(job_tx);
         while written < sent && wait(&mut finished) {
-            write_ready(sink, &mut finished, &mut written, &mut outcome)?;
+            write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool)?;
         }
         sink.out.flush()
     })?;

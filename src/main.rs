@@ -112,7 +112,7 @@ fn run() -> anyhow::Result<ExitCode> {
         ahead = Correlator::looking_ahead();
         for frame in capture::open(&path)?.flatten() {
             scout.learn_genl_families(&frame);
-            ahead.observe_frame(&frame);
+            ahead.observe_frame(&frame, |_, _| {});
             protocols.extend(frame.protocol());
         }
     }

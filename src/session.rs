@@ -10,7 +10,9 @@
 //! every part of a multi-part reply and ends with NLMSG_ERROR, NLMSG_DONE, or a single reply when
 //! no ACK was asked for.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::guess_endianness;
@@ -48,10 +50,26 @@ struct Pending {
     interrupted: bool,
 }
 
+/// The requests waiting under one (protocol, sequence number): nearly always one.
+#[derive(Debug)]
+enum Slot {
+    One(Pending),
+    Many(Vec<Pending>),
+}
+
+impl Slot {
+    fn entries(&mut self) -> &mut [Pending] {
+        match self {
+            Slot::One(p) => std::slice::from_mut(p),
+            Slot::Many(v) => v,
+        }
+    }
+}
+
 /// Links requests and replies as messages are observed in capture order.
 #[derive(Debug, Default)]
 pub struct Correlator {
-    pending: HashMap<(u16, u32), Vec<Pending>>,
+    pending: HashMap<(u16, u32), Slot>,
     /// Requests and their first answer (with its latency), when looking ahead.
     answers: Option<HashMap<MsgRef, (MsgRef, i64)>>,
 }
@@ -59,18 +77,18 @@ pub struct Correlator {
 impl Correlator {
     /// A correlator for a first pass: it also records where each request was answered.
     pub fn looking_ahead() -> Self {
-        Correlator { pending: HashMap::new(), answers: Some(HashMap::new()) }
+        Correlator { pending: HashMap::default(), answers: Some(HashMap::default()) }
     }
 
-    /// Observes every message header of a frame (no decoding); returns each message's header and
-    /// its link as far as it is known now (replies know their request).
-    pub fn observe_frame(&mut self, frame: &Frame) -> Vec<(NlMsgHdr, Link)> {
-        let Some(protocol) = frame.protocol() else { return Vec::new() };
+    /// Observes every message header of a frame (no decoding) and calls `each` with each
+    /// message's header and its link as far as it is known now (replies know their request).
+    pub fn observe_frame(&mut self, frame: &Frame, mut each: impl FnMut(NlMsgHdr, Link)) {
+        let Some(protocol) = frame.protocol() else { return };
         let payload = frame.payload();
-        header::walk(payload, guess_endianness(payload))
-            .enumerate()
-            .map(|(i, (_, hdr))| (hdr, self.observe(protocol, &hdr, (frame.number, i), frame.timestamp)))
-            .collect()
+        for (i, (_, hdr)) in header::walk(payload, guess_endianness(payload)).enumerate() {
+            let link = self.observe(protocol, &hdr, (frame.number, i), frame.timestamp);
+            each(hdr, link);
+        }
     }
 
     /// Observes one message and returns its link as known now.
@@ -79,13 +97,25 @@ impl Correlator {
         if hdr.flags & NLM_F_REQUEST != 0 {
             let p =
                 Pending { at, time, pid: hdr.pid, wants_ack: hdr.flags & NLM_F_ACK != 0, parts: 0, interrupted: false };
-            self.pending.entry(key).or_default().push(p);
+            match self.pending.entry(key) {
+                Entry::Vacant(v) => {
+                    v.insert(Slot::One(p));
+                }
+                Entry::Occupied(mut o) => match o.get_mut() {
+                    Slot::One(first) => {
+                        let first = *first;
+                        o.insert(Slot::Many(vec![first, p]));
+                    }
+                    Slot::Many(v) => v.push(p),
+                },
+            }
             return Link::default();
         }
         if hdr.pid == 0 && hdr.seq == 0 {
             return Link::default(); // a multicast notification
         }
-        let Some(list) = self.pending.get_mut(&key) else { return Link::default() };
+        let Some(slot) = self.pending.get_mut(&key) else { return Link::default() };
+        let list = slot.entries();
         let Some(i) = list.iter().rposition(|p| p.pid == hdr.pid || p.pid == 0) else { return Link::default() };
         if hdr.flags & NLM_F_MULTI != 0 && hdr.ty != NLMSG_DONE {
             list[i].parts += 1;
@@ -99,9 +129,13 @@ impl Correlator {
         let last_part =
             hdr.ty == NLMSG_ERROR || hdr.ty == NLMSG_DONE || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack);
         if last_part {
-            list.remove(i);
-            if list.is_empty() {
-                self.pending.remove(&key);
+            match slot {
+                Slot::Many(v) if v.len() > 1 => {
+                    v.remove(i);
+                }
+                _ => {
+                    self.pending.remove(&key);
+                }
             }
         }
         let ends_dump = hdr.ty == NLMSG_DONE && hdr.flags & NLM_F_MULTI != 0;

@@ -52,25 +52,32 @@ pub enum FlagTable {
 }
 
 impl FlagTable {
-    /// The names of the bits set in `raw`, and the bits no name covers.
-    pub fn names(self, raw: u64) -> (Vec<&'static str>, u64) {
+    /// Calls `f` with the name of each bit set in `raw`; returns the bits no name covers.
+    pub fn for_each_name(self, raw: u64, mut f: impl FnMut(&'static str)) -> u64 {
         match self {
             FlagTable::Spec(entries) => {
-                let mut names = Vec::new();
                 let mut left = raw;
                 for &(mask, name) in entries {
                     if mask != 0 && raw & mask == mask {
-                        names.push(name);
+                        f(name);
                         left &= !mask;
                     }
                 }
-                (names, left)
+                left
             }
             FlagTable::Header(kind) => {
-                let (names, left) = header::flag_names(raw as u16, kind);
-                (names, u64::from(left))
+                let names = header::flag_names(raw as u16, kind);
+                names.as_slice().iter().for_each(|n| f(n));
+                u64::from(names.left) | (raw & !0xffff)
             }
         }
+    }
+
+    /// The names of the bits set in `raw`, and the bits no name covers.
+    pub fn names(self, raw: u64) -> (Vec<&'static str>, u64) {
+        let mut names = Vec::new();
+        let left = self.for_each_name(raw, |n| names.push(n));
+        (names, left)
     }
 }
 
@@ -191,6 +198,14 @@ fn span(start: usize, len: usize) -> Span {
 
 impl Tree {
     // ---- building ----
+
+    /// Empties the tree, keeping its memory for the next message.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.text.clear();
+        self.bytes.clear();
+        self.depth = 0;
+    }
 
     /// A string kept in the tree.
     pub fn text(&mut self, s: &str) -> Text {
@@ -475,23 +490,27 @@ impl Tree {
             }
             Value::Flags { raw, table } => {
                 write_hex_number(out, raw);
-                let (names, unknown_bits) = table.names(raw);
-                if !names.is_empty() || unknown_bits != 0 {
-                    out.extend_from_slice(b" (");
-                    for (i, n) in names.iter().enumerate() {
-                        if i > 0 {
-                            out.push(b'|');
-                        }
-                        out.extend_from_slice(n.as_bytes());
+                let open = out.len();
+                out.extend_from_slice(b" (");
+                let mut first = true;
+                let unknown_bits = table.for_each_name(raw, |n| {
+                    if !first {
+                        out.push(b'|');
                     }
-                    if unknown_bits != 0 {
-                        if !names.is_empty() {
-                            out.push(b'|');
-                        }
-                        write_hex_number(out, unknown_bits);
+                    first = false;
+                    out.extend_from_slice(n.as_bytes());
+                });
+                if unknown_bits != 0 {
+                    if !first {
+                        out.push(b'|');
                     }
-                    out.push(b')');
+                    write_hex_number(out, unknown_bits);
+                } else if first {
+                    // No bit set that has a name, none left over: just the number.
+                    out.truncate(open);
+                    return;
                 }
+                out.push(b')');
             }
             Value::Errno(0) => out.extend_from_slice(b"0 (success)"),
             Value::Errno(e) => {

@@ -80,10 +80,10 @@ impl Message {
     /// The flags named in this message's context, with any bits left over as a hex number.
     pub fn flag_names(&self) -> Vec<Cow<'static, str>> {
         let Some(h) = self.header else { return Vec::new() };
-        let (names, left) = header::flag_names(h.flags, self.op_kind);
-        let mut v: Vec<Cow<'static, str>> = names.into_iter().map(Cow::Borrowed).collect();
-        if left != 0 {
-            v.push(Cow::Owned(format!("0x{left:x}")));
+        let names = header::flag_names(h.flags, self.op_kind);
+        let mut v: Vec<Cow<'static, str>> = names.as_slice().iter().map(|&n| Cow::Borrowed(n)).collect();
+        if names.left != 0 {
+            v.push(Cow::Owned(format!("0x{:x}", names.left)));
         }
         v
     }
@@ -134,24 +134,42 @@ fn problem_tree(name: &'static str, bytes: &[u8], offset: usize, malformed: bool
 pub struct Decoder<'r> {
     pub registry: &'r Registry,
     genl: genl::GenlFamilies,
+    /// Trees of messages already printed, emptied, for the next ones (see [`Decoder::recycle`]).
+    spare: Vec<Tree>,
 }
+
+/// Spare trees kept at most (a dump frame holds up to a few hundred messages).
+const SPARE_TREES: usize = 1024;
 
 /// Nodes of the `nlmsghdr` node: itself and its five fields.
 const HEADER_NODES: usize = 6;
 
 impl<'r> Decoder<'r> {
     pub fn new(registry: &'r Registry) -> Self {
-        Decoder { registry, genl: genl::GenlFamilies::default() }
+        Decoder { registry, genl: genl::GenlFamilies::default(), spare: Vec::new() }
     }
 
     /// A decoder that starts from family ids learned before (by a first pass).
     pub fn with_families(registry: &'r Registry, genl: GenlFamilies) -> Self {
-        Decoder { registry, genl }
+        Decoder { registry, genl, spare: Vec::new() }
     }
 
     /// The generic netlink family ids learned so far.
     pub fn into_families(self) -> GenlFamilies {
         self.genl
+    }
+
+    /// Takes back a decoded frame whose messages are done with: their trees' memory serves the
+    /// next frames (decoding then allocates nearly nothing).
+    pub fn recycle(&mut self, decoded: DecodedFrame) {
+        for m in decoded.messages {
+            if self.spare.len() == SPARE_TREES {
+                break;
+            }
+            let mut tree = m.tree;
+            tree.clear();
+            self.spare.push(tree);
+        }
     }
 
     /// Names a generic netlink family id by hand (`--genl-family NAME=ID`).
@@ -237,7 +255,8 @@ impl<'r> Decoder<'r> {
                 return DecodedFrame { messages, problem: Some(tree), padding: 0 };
             }
             let (msg_bytes, truncated) = if len > rest.len() { (rest, true) } else { (&rest[..len], false) };
-            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0, Tree::default());
+            let tree = self.spare.pop().unwrap_or_default();
+            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0, tree);
             msg.index = messages.len();
             if truncated {
                 let why = if cut {

@@ -34,12 +34,28 @@ pub const NLM_F_MATCH: u16 = 0x200;
 /// Reads an integer of the given width at `r` (callers check bounds).
 pub fn read_uint(data: &[u8], r: Range<usize>, endian: Endianness) -> u64 {
     let b = &data[r];
-    let mut v: u64 = 0;
-    match endian {
-        Endianness::Big => b.iter().for_each(|x| v = (v << 8) | u64::from(*x)),
-        _ => b.iter().rev().for_each(|x| v = (v << 8) | u64::from(*x)),
+    let big = endian == Endianness::Big;
+    macro_rules! fixed {
+        ($t:ty) => {{
+            let a = b.try_into().expect("width checked");
+            u64::from(if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) })
+        }};
     }
-    v
+    match b.len() {
+        1 => u64::from(b[0]),
+        2 => fixed!(u16),
+        4 => fixed!(u32),
+        8 => fixed!(u64),
+        _ => {
+            let mut v: u64 = 0;
+            if big {
+                b.iter().for_each(|x| v = (v << 8) | u64::from(*x));
+            } else {
+                b.iter().rev().for_each(|x| v = (v << 8) | u64::from(*x));
+            }
+            v
+        }
+    }
 }
 
 /// A decoded `struct nlmsghdr`.
@@ -58,12 +74,20 @@ impl NlMsgHdr {
         if data.len() < NLMSG_HDRLEN {
             return None;
         }
+        let u16_at = |r: Range<usize>| {
+            let a = data[r].try_into().expect("2 bytes");
+            if endian == Endianness::Big { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) }
+        };
+        let u32_at = |r: Range<usize>| {
+            let a = data[r].try_into().expect("4 bytes");
+            if endian == Endianness::Big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+        };
         Some(NlMsgHdr {
-            len: read_uint(data, field::LEN, endian) as u32,
-            ty: read_uint(data, field::TYPE, endian) as u16,
-            flags: read_uint(data, field::FLAGS, endian) as u16,
-            seq: read_uint(data, field::SEQ, endian) as u32,
-            pid: read_uint(data, field::PID, endian) as u32,
+            len: u32_at(field::LEN),
+            ty: u16_at(field::TYPE),
+            flags: u16_at(field::FLAGS),
+            seq: u32_at(field::SEQ),
+            pid: u32_at(field::PID),
         })
     }
 }
@@ -122,9 +146,30 @@ const NEW_FLAGS: &[(u16, &str)] = &[(0x100, "REPLACE"), (0x200, "EXCL"), (0x400,
 const DEL_FLAGS: &[(u16, &str)] = &[(0x100, "NONREC"), (0x200, "BULK")];
 const ACK_FLAGS: &[(u16, &str)] = &[(0x100, "CAPPED"), (0x200, "ACK_TLVS")];
 
+/// The names of a header's set flags, without allocating: at most six common flags, DUMP and
+/// four of the operation's own.
+#[derive(Debug, Clone, Copy)]
+pub struct FlagNames {
+    names: [&'static str; 12],
+    len: usize,
+    /// Bits that have no name in this context.
+    pub left: u16,
+}
+
+impl FlagNames {
+    pub fn as_slice(&self) -> &[&'static str] {
+        &self.names[..self.len]
+    }
+
+    fn push(&mut self, name: &'static str) {
+        self.names[self.len] = name;
+        self.len += 1;
+    }
+}
+
 /// The names of the set flags (`DUMP` for ROOT|MATCH on GET requests), and the bits that have no
 /// name in this context.
-pub fn flag_names(flags: u16, kind: OpKind) -> (Vec<&'static str>, u16) {
+pub fn flag_names(flags: u16, kind: OpKind) -> FlagNames {
     let context: &[(u16, &str)] = match kind {
         OpKind::Get => GET_FLAGS,
         OpKind::New => NEW_FLAGS,
@@ -132,25 +177,24 @@ pub fn flag_names(flags: u16, kind: OpKind) -> (Vec<&'static str>, u16) {
         OpKind::Ack => ACK_FLAGS,
         OpKind::Other => &[],
     };
-    let mut names = Vec::new();
-    let mut left = flags;
+    let mut out = FlagNames { names: [""; 12], len: 0, left: flags };
     for &(bit, name) in COMMON_FLAGS {
         if flags & bit != 0 {
-            names.push(name);
-            left &= !bit;
+            out.push(name);
+            out.left &= !bit;
         }
     }
     if kind == OpKind::Get && flags & (NLM_F_ROOT | NLM_F_MATCH) == NLM_F_ROOT | NLM_F_MATCH {
-        names.push("DUMP");
-        left &= !(NLM_F_ROOT | NLM_F_MATCH);
+        out.push("DUMP");
+        out.left &= !(NLM_F_ROOT | NLM_F_MATCH);
     }
     for &(bit, name) in context {
-        if left & bit != 0 {
-            names.push(name);
-            left &= !bit;
+        if out.left & bit != 0 {
+            out.push(name);
+            out.left &= !bit;
         }
     }
-    (names, left)
+    out
 }
 
 #[cfg(test)]
@@ -169,12 +213,18 @@ mod tests {
 
     #[test]
     fn flags_in_context() {
-        assert_eq!(flag_names(0x301, OpKind::Get), (vec!["REQUEST", "DUMP"], 0));
-        assert_eq!(flag_names(0x405, OpKind::Get), (vec!["REQUEST", "ACK", "ATOMIC"], 0));
-        assert_eq!(flag_names(0x605, OpKind::New), (vec!["REQUEST", "ACK", "EXCL", "CREATE"], 0));
-        assert_eq!(flag_names(0x100, OpKind::Ack), (vec!["CAPPED"], 0));
-        assert_eq!(flag_names(0x1002, OpKind::Other), (vec!["MULTI"], 0x1000));
-        assert_eq!(flag_names(0x22, OpKind::Del), (vec!["MULTI", "DUMP_FILTERED"], 0));
+        let names = |flags, kind| {
+            let n = flag_names(flags, kind);
+            (n.as_slice().to_vec(), n.left)
+        };
+        assert_eq!(names(0x301, OpKind::Get), (vec!["REQUEST", "DUMP"], 0));
+        assert_eq!(names(0x405, OpKind::Get), (vec!["REQUEST", "ACK", "ATOMIC"], 0));
+        assert_eq!(names(0x605, OpKind::New), (vec!["REQUEST", "ACK", "EXCL", "CREATE"], 0));
+        assert_eq!(names(0x100, OpKind::Ack), (vec!["CAPPED"], 0));
+        assert_eq!(names(0x1002, OpKind::Other), (vec!["MULTI"], 0x1000));
+        assert_eq!(names(0x22, OpKind::Del), (vec!["MULTI", "DUMP_FILTERED"], 0));
+        assert_eq!(names(0xfff, OpKind::Get).0.len(), 8);
+        assert_eq!(names(0xfff, OpKind::New).0.len(), 10);
     }
 
     #[test]

@@ -4,59 +4,76 @@
 use crate::decode::Message;
 use crate::tree::{NodeId, Tree, Value};
 
-/// (attribute or field, label, prefix-length field that belongs to it).
-const PICKS: &[(&str, &str, Option<&str>)] = &[
-    ("IFLA_IFNAME", "dev", None),
-    ("IFA_LABEL", "label", None),
-    ("IFA_LOCAL", "local", Some("ifa_prefixlen")),
-    ("IFA_ADDRESS", "addr", Some("ifa_prefixlen")),
-    ("RTA_DST", "dst", Some("rtm_dst_len")),
-    ("RTA_SRC", "src", Some("rtm_src_len")),
-    ("RTA_GATEWAY", "via", None),
-    ("RTA_OIF", "oif", None),
-    ("RTA_TABLE", "table", None),
-    ("NDA_DST", "neigh", None),
-    ("NDA_LLADDR", "lladdr", None),
-    ("ifi_index", "index", None),
-    ("ifa_index", "index", None),
-    ("ndm_ifindex", "index", None),
-    ("IFLA_MTU", "mtu", None),
-    ("IFLA_OPERSTATE", "state", None),
-    ("IFLA_INFO_KIND", "kind", None),
-    ("IFLA_MASTER", "master", None),
-    ("idiag_state", "state", None),
-    ("idiag_src", "src", None),
-    ("idiag_sport", "sport", None),
-    ("idiag_dst", "dst", None),
-    ("idiag_dport", "dport", None),
-    ("fl_addr", "lookup", None),
-    ("what", "event", None),
-    ("child_pid", "child", None),
-    ("process_pid", "pid", None),
-    ("op", "op", None),
-    ("prefixlen", "prefixlen", None),
-    ("tb_id", "table", None),
+/// Declares the fields the summary reads (node names, each with its position) and the lookup
+/// from a name to its position: a `match` on the string, which compiles to a switch on its length
+/// and a few comparisons (every node near the top of every message is looked up).
+macro_rules! fields {
+    ($($i:literal $name:literal,)*) => {
+        const FIELDS: &[&str] = &[$($name),*];
+        fn field_index(name: &str) -> Option<usize> {
+            match name { $($name => Some($i),)* _ => None }
+        }
+    };
+}
+
+fields! {
+    0 "IFLA_IFNAME", 1 "IFA_LABEL", 2 "IFA_LOCAL", 3 "IFA_ADDRESS", 4 "RTA_DST", 5 "RTA_SRC",
+    6 "RTA_GATEWAY", 7 "RTA_OIF", 8 "RTA_TABLE", 9 "NDA_DST", 10 "NDA_LLADDR", 11 "ifi_index",
+    12 "ifa_index", 13 "ndm_ifindex", 14 "IFLA_MTU", 15 "IFLA_OPERSTATE", 16 "IFLA_INFO_KIND",
+    17 "IFLA_MASTER", 18 "idiag_state", 19 "idiag_src", 20 "idiag_sport", 21 "idiag_dst",
+    22 "idiag_dport", 23 "fl_addr", 24 "what", 25 "child_pid", 26 "process_pid", 27 "op",
+    28 "prefixlen", 29 "tb_id",
+    // Not shown themselves: prefix lengths, the parts of error replies, uevent lines.
+    30 "ifa_prefixlen", 31 "rtm_dst_len", 32 "rtm_src_len", 33 "request", 34 "NLMSGERR_ATTR_MSG",
+    35 "NLMSGERR_ATTR_OFFS", 36 "header", 37 "ACTION", 38 "DEVPATH",
+}
+
+const IFA_PREFIXLEN: usize = 30;
+const RTM_DST_LEN: usize = 31;
+const RTM_SRC_LEN: usize = 32;
+const REQUEST: usize = 33;
+const ERR_MSG: usize = 34;
+const ERR_OFFS: usize = 35;
+const UEVENT_HEADER: usize = 36;
+const ACTION: usize = 37;
+const DEVPATH: usize = 38;
+
+/// The fields shown, in order: (position in FIELDS, label, position of its prefix length).
+const SHOWN: &[(usize, &str, Option<usize>)] = &[
+    (0, "dev", None),
+    (1, "label", None),
+    (2, "local", Some(IFA_PREFIXLEN)),
+    (3, "addr", Some(IFA_PREFIXLEN)),
+    (4, "dst", Some(RTM_DST_LEN)),
+    (5, "src", Some(RTM_SRC_LEN)),
+    (6, "via", None),
+    (7, "oif", None),
+    (8, "table", None),
+    (9, "neigh", None),
+    (10, "lladdr", None),
+    (11, "index", None),
+    (12, "index", None),
+    (13, "index", None),
+    (14, "mtu", None),
+    (15, "state", None),
+    (16, "kind", None),
+    (17, "master", None),
+    (18, "state", None),
+    (19, "src", None),
+    (20, "sport", None),
+    (21, "dst", None),
+    (22, "dport", None),
+    (23, "lookup", None),
+    (24, "event", None),
+    (25, "child", None),
+    (26, "pid", None),
+    (27, "op", None),
+    (28, "prefixlen", None),
+    (29, "table", None),
 ];
 
-/// The position in [`PICKS`] of a node name (every node near the top of every message is looked
-/// up: a `match` on the string compiles to a switch on its length, then a few comparisons).
-fn pick_index(name: &str) -> Option<usize> {
-    macro_rules! index_of {
-        ($($name:literal => $i:literal,)*) => {{
-            // The literals below must be PICKS' names in order.
-            debug_assert!([$($name),*].iter().zip(PICKS).all(|(n, p)| *n == p.0));
-            match name { $($name => Some($i),)* _ => None }
-        }};
-    }
-    index_of! {
-        "IFLA_IFNAME" => 0, "IFA_LABEL" => 1, "IFA_LOCAL" => 2, "IFA_ADDRESS" => 3, "RTA_DST" => 4,
-        "RTA_SRC" => 5, "RTA_GATEWAY" => 6, "RTA_OIF" => 7, "RTA_TABLE" => 8, "NDA_DST" => 9,
-        "NDA_LLADDR" => 10, "ifi_index" => 11, "ifa_index" => 12, "ndm_ifindex" => 13, "IFLA_MTU" => 14,
-        "IFLA_OPERSTATE" => 15, "IFLA_INFO_KIND" => 16, "IFLA_MASTER" => 17, "idiag_state" => 18,
-        "idiag_src" => 19, "idiag_sport" => 20, "idiag_dst" => 21, "idiag_dport" => 22, "fl_addr" => 23,
-        "what" => 24, "child_pid" => 25, "process_pid" => 26, "op" => 27, "prefixlen" => 28, "tb_id" => 29,
-    }
-}
+/// The first node of each field among the top three levels of the body.
+type Found = [Option<NodeId>; FIELDS.len()];
 
 /// A short value: enum names without their number, strings without quotes.
 fn push_short(out: &mut Vec<u8>, tree: &Tree, v: &Value) {
@@ -67,20 +84,14 @@ fn push_short(out: &mut Vec<u8>, tree: &Tree, v: &Value) {
     }
 }
 
-/// The name of the request an error or ACK answers, from its echoed `request` node.
-pub fn error_request(msg: &Message) -> Option<String> {
-    let r = msg.find("request")?;
-    match msg.tree.node(r).value {
-        Value::Enum { name: Some(n), .. } => Some(msg.tree.str(n).to_string()),
-        Value::Enum { raw, .. } => Some(format!("type {raw}")),
-        _ => None,
-    }
-}
-
-fn write_error_text(out: &mut Vec<u8>, msg: &Message) -> bool {
+fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
     let Some(e) = msg.error else { return false };
     let tree = &msg.tree;
-    let request = error_request(msg);
+    let request = found[REQUEST].and_then(|r| match tree.node(r).value {
+        Value::Enum { name: Some(n), .. } => Some(tree.str(n).to_string()),
+        Value::Enum { raw, .. } => Some(format!("type {raw}")),
+        _ => None,
+    });
     if e == 0 {
         match (&request, msg.type_name()) {
             (_, Some("NLMSG_DONE")) => out.extend_from_slice(b"end of dump"),
@@ -97,26 +108,26 @@ fn write_error_text(out: &mut Vec<u8>, msg: &Message) -> bool {
             out.extend_from_slice(r.as_bytes());
         }
     }
-    if let Some(text) = msg.find("NLMSGERR_ATTR_MSG").and_then(|m| tree.str_value(m)) {
+    if let Some(text) = found[ERR_MSG].and_then(|m| tree.str_value(m)) {
         out.extend_from_slice(b": \"");
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
     }
-    let path = msg.find("NLMSGERR_ATTR_OFFS").and_then(|o| tree.children(o).next()).and_then(|p| tree.str_value(p));
-    if let Some(path) = path {
+    if let Some(path) = found[ERR_OFFS].and_then(|o| tree.children(o).next()).and_then(|p| tree.str_value(p)) {
         out.extend_from_slice(b" at ");
         out.extend_from_slice(path.as_bytes());
     }
     true
 }
 
-/// Records, for each entry of [`PICKS`], the first node of that name among the top three levels
-/// of the body (deeper ones are details, not summary): the top level first, then under each
-/// top-level node its children, then their children.
-fn collect(msg: &Message, found: &mut [Option<NodeId>; PICKS.len()]) {
+/// Records, for each field, the first node of that name among the top three levels of the body
+/// (deeper ones are details, not summary): the top level first, then under each top-level node
+/// its children, then their children.
+fn collect(msg: &Message) -> Found {
+    let mut found = [None; FIELDS.len()];
     let tree = &msg.tree;
     let mut check = |id: NodeId| {
-        if let Some(i) = pick_index(tree.name(id)) {
+        if let Some(i) = field_index(tree.name(id)) {
             found[i].get_or_insert(id);
         }
     };
@@ -128,6 +139,7 @@ fn collect(msg: &Message, found: &mut [Option<NodeId>; PICKS.len()]) {
             tree.children(c).for_each(&mut check);
         }
     }
+    found
 }
 
 /// The summary text of one message.
@@ -139,7 +151,8 @@ pub fn summary(msg: &Message) -> String {
 
 /// Writes the summary text of one message.
 pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
-    if write_error_text(out, msg) {
+    let found = collect(msg);
+    if write_error_text(out, msg, &found) {
         return;
     }
     let start = out.len();
@@ -152,12 +165,10 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
     if let Some(g) = &msg.genl_family {
         out.extend_from_slice(g.as_bytes());
     }
-    let mut found = [None; PICKS.len()];
-    collect(msg, &mut found);
     let mut have_index = false;
     let mut picked = 0;
-    for (i, &(_, label, prefix)) in PICKS.iter().enumerate() {
-        let Some(node) = found[i] else {
+    for &(field, label, prefix) in SHOWN {
+        let Some(node) = found[field] else {
             continue;
         };
         if label == "index" {
@@ -170,7 +181,7 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
         out.extend_from_slice(label.as_bytes());
         out.push(b' ');
         push_short(out, tree, &tree.node(node).value);
-        if let Some(len) = prefix.and_then(|p| msg.find(p)).and_then(|n| tree.node(n).value.as_u64()) {
+        if let Some(len) = prefix.and_then(|p| found[p]).and_then(|n| tree.node(n).value.as_u64()) {
             out.push(b'/');
             out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         }
@@ -189,14 +200,27 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
     }
     if msg.header.is_none() {
         // uevents: the ACTION@DEVPATH line or ACTION and DEVPATH.
-        if let Some(h) = msg.find("header") {
+        if let Some(h) = found[UEVENT_HEADER] {
             sep(out);
             push_short(out, tree, &tree.node(h).value);
-        } else if let (Some(a), Some(d)) = (msg.find("ACTION"), msg.find("DEVPATH")) {
+        } else if let (Some(a), Some(d)) = (found[ACTION], found[DEVPATH]) {
             sep(out);
             push_short(out, tree, &tree.node(a).value);
             out.push(b'@');
             push_short(out, tree, &tree.node(d).value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_found_at_its_position() {
+        for (i, name) in FIELDS.iter().enumerate() {
+            assert_eq!(field_index(name), Some(i), "{name}");
+        }
+        assert!(SHOWN.iter().all(|&(f, _, p)| f < FIELDS.len() && p.is_none_or(|p| p < FIELDS.len())));
     }
 }

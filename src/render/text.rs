@@ -137,18 +137,18 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
     style.end(out);
     out.extend_from_slice(b" [");
     if let Some(h) = msg.header {
-        let (names, left) = crate::netlink::header::flag_names(h.flags, msg.op_kind);
-        for (i, f) in names.iter().enumerate() {
+        let names = crate::netlink::header::flag_names(h.flags, msg.op_kind);
+        for (i, f) in names.as_slice().iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(f.as_bytes());
         }
-        if left != 0 {
-            if !names.is_empty() {
+        if names.left != 0 {
+            if !names.as_slice().is_empty() {
                 out.push(b',');
             }
-            crate::tree::write_hex_number(out, u64::from(left));
+            crate::tree::write_hex_number(out, u64::from(names.left));
         }
     }
     let (seq, pid) = msg.header.map(|h| (h.seq, h.pid)).unwrap_or((0, 0));
