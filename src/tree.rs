@@ -158,6 +158,9 @@ pub struct Node {
     pub problem: Option<Problem>,
     /// One past the index of this node's last descendant.
     end: u32,
+    /// The node's name, attribute number and kind as one text (`IFLA_MTU (4) u32`), when it
+    /// is known ahead (nodes a spec describes): text trees write it at once.
+    prefix: Option<&'static str>,
 }
 
 impl Node {
@@ -263,8 +266,30 @@ impl Tree {
             depth: self.depth,
             problem: None,
             end: id as u32 + 1,
+            prefix: None,
         });
         id
+    }
+
+    /// Sets the ready-made `name (number) kind` text of a node, which must be what its name,
+    /// attribute number and kind make (checked in debug builds).
+    pub fn set_prefix(&mut self, id: NodeId, prefix: &'static str) {
+        debug_assert_eq!(prefix, self.prefix_text(id), "the prefix must match the node");
+        self.nodes[id].prefix = Some(prefix);
+    }
+
+    /// `name (number) kind`, as the node's fields make it.
+    fn prefix_text(&self, id: NodeId) -> String {
+        let n = &self.nodes[id];
+        match n.attr_type {
+            Some(t) => format!("{} ({t}) {}", self.str(n.name), self.str(n.kind)),
+            None => format!("{} {}", self.str(n.name), self.str(n.kind)),
+        }
+    }
+
+    /// The ready-made `name (number) kind` text, if the node has one.
+    pub fn prefix(&self, id: NodeId) -> Option<&'static str> {
+        self.nodes[id].prefix
     }
 
     /// Adds a node without children.
@@ -361,6 +386,7 @@ impl Tree {
             depth,
             problem: None,
             end: at as u32 + 1,
+            prefix: None,
         };
         self.nodes.insert(at, node);
         at
@@ -617,14 +643,38 @@ fn write_mac(out: &mut Vec<u8>, b: &[u8]) {
     }
 }
 
+/// The decimal digits of every byte value, and how many there are.
+const BYTE_DIGITS: [([u8; 3], u8); 256] = {
+    let mut t = [([0u8; 3], 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+        t[i] = if i >= 100 {
+            ([b'0' + h, b'0' + d, b'0' + u], 3)
+        } else if i >= 10 {
+            ([b'0' + d, b'0' + u, 0], 2)
+        } else {
+            ([b'0' + u, 0, 0], 1)
+        };
+        i += 1;
+    }
+    t
+};
+
 pub fn write_ipv4(out: &mut Vec<u8>, a: [u8; 4]) {
-    let mut buf = itoa::Buffer::new();
+    // At most 15 bytes, assembled on the stack and added at once.
+    let mut buf = [0u8; 16];
+    let mut n = 0;
     for (i, &octet) in a.iter().enumerate() {
         if i > 0 {
-            out.push(b'.');
+            buf[n] = b'.';
+            n += 1;
         }
-        out.extend_from_slice(buf.format(octet).as_bytes());
+        let (digits, len) = BYTE_DIGITS[usize::from(octet)];
+        buf[n..n + 3].copy_from_slice(&digits);
+        n += usize::from(len);
     }
+    out.extend_from_slice(&buf[..n]);
 }
 
 /// A string in double quotes with Rust's `{:?}` escapes (what earlier output showed).

@@ -5,7 +5,7 @@ use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::take;
 use nom::number::Endianness;
-use nom::number::complete::u16 as nom_u16;
+use nom::number::complete::{be_u16, le_u16};
 
 pub const NLA_HDRLEN: usize = 4;
 pub const NLA_F_NESTED: u16 = 0x8000;
@@ -39,8 +39,9 @@ pub struct AttrError {
     pub reason: String,
 }
 
-fn nlattr_header(input: &[u8], endian: Endianness) -> IResult<&[u8], (u16, u16)> {
-    (nom_u16(endian), nom_u16(endian)).parse(input)
+/// `nla_len` and `nla_type`.
+fn nlattr_header(input: &[u8], big: bool) -> IResult<&[u8], (u16, u16)> {
+    if big { (be_u16, be_u16).parse(input) } else { (le_u16, le_u16).parse(input) }
 }
 
 /// Iterates over the attributes in `data`. A bad attribute ends the walk with an [`AttrError`]
@@ -48,12 +49,12 @@ fn nlattr_header(input: &[u8], endian: Endianness) -> IResult<&[u8], (u16, u16)>
 pub struct AttrIter<'a> {
     data: &'a [u8],
     pos: usize,
-    endian: Endianness,
+    big: bool,
     failed: bool,
 }
 
 pub fn attrs(data: &[u8], endian: Endianness) -> AttrIter<'_> {
-    AttrIter { data, pos: 0, endian, failed: false }
+    AttrIter { data, pos: 0, big: endian == Endianness::Big, failed: false }
 }
 
 impl<'a> Iterator for AttrIter<'a> {
@@ -69,7 +70,7 @@ impl<'a> Iterator for AttrIter<'a> {
             it.failed = true;
             Some(Err(AttrError { offset, reason }))
         };
-        let Ok((after_hdr, (len, ty))) = nlattr_header(rest, self.endian) else {
+        let Ok((after_hdr, (len, ty))) = nlattr_header(rest, self.big) else {
             return fail(self, format!("{} stray bytes where an attribute header (4 bytes) should be", rest.len()));
         };
         let len = usize::from(len);

@@ -243,14 +243,19 @@ pub fn write_nodes(out: &mut Vec<u8>, tree: &Tree, range: std::ops::Range<NodeId
 fn write_line(out: &mut Vec<u8>, tree: &Tree, id: NodeId, depth: usize, style: Style) {
     let n = tree.node(id);
     out.extend_from_slice(&SPACES[..(2 * (depth + usize::from(n.depth))).min(SPACES.len())]);
-    out.extend_from_slice(tree.str(n.name).as_bytes());
-    if let Some(t) = n.attr_type {
-        out.extend_from_slice(b" (");
-        number(out, t);
-        out.push(b')');
+    match tree.prefix(id).filter(|_| !style.color) {
+        Some(prefix) => out.extend_from_slice(prefix.as_bytes()),
+        None => {
+            out.extend_from_slice(tree.str(n.name).as_bytes());
+            if let Some(t) = n.attr_type {
+                out.extend_from_slice(b" (");
+                number(out, t);
+                out.push(b')');
+            }
+            out.push(b' ');
+            style.write(out, "2", tree.str(n.kind));
+        }
     }
-    out.push(b' ');
-    style.write(out, "2", tree.str(n.kind));
     if !matches!(n.value, Value::None) {
         out.extend_from_slice(b": ");
         tree.write_value(out, &n.value);

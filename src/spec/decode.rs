@@ -183,18 +183,21 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
         match &m.ty {
             MemberType::Pad(_) => {}
             MemberType::Scalar(s) => {
-                tree.leaf(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size);
+                let id = tree.leaf(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size);
+                tree.set_prefix(id, m.line);
             }
             MemberType::String(_) => {
                 let v = string_value(tree, bytes);
-                tree.leaf(m.name, m.kind, v, base + pos, size);
+                let id = tree.leaf(m.name, m.kind, v, base + pos, size);
+                tree.set_prefix(id, m.line);
             }
             MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
                 decode_struct(tree, ctx, *inner, Text::Static(m.name), bytes, base + pos, depth + 1);
             }
             MemberType::Binary { .. } | MemberType::Flexible { .. } => {
                 let v = bytes_value(tree, bytes, m.pres.hint);
-                tree.leaf(m.name, m.kind, v, base + pos, size);
+                let id = tree.leaf(m.name, m.kind, v, base + pos, size);
+                tree.set_prefix(id, m.line);
             }
         }
         pos += size;
@@ -417,6 +420,10 @@ fn decode_attr(tree: &mut Tree, ctx: Ctx, set: Option<SetId>, a: &RawAttr, sibli
     n.offset = offset as u32;
     n.length = a.len as u32;
     n.attr_type = Some(a.ty);
+    // Named and typed as the spec says (a sub-message shows as a nest): the spec's text fits.
+    if n.name == Text::Static(spec.name) && n.kind == Text::Static(spec.kind) {
+        tree.set_prefix(id, spec.line);
+    }
 }
 
 /// Decodes an attribute's payload into one node (with its children); the node's span is fixed up

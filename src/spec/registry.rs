@@ -2,6 +2,8 @@
 //! one is a load error naming the file), attributes indexed by number, message types by value.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use thiserror::Error;
@@ -154,6 +156,8 @@ pub struct AttrSpec {
     /// The type as the spec writes it (`u32`, `nest`...), with the struct for binary structs
     /// (`binary (struct ifla-cacheinfo)`).
     pub kind: &'static str,
+    /// `name (number) kind`, how a text tree line starts (written at once, not in pieces).
+    pub line: &'static str,
     pub ty: AttrType,
     pub pres: Presentation,
 }
@@ -197,6 +201,8 @@ pub struct MemberSpec {
     /// C-style field name (`ifi_family`).
     pub name: &'static str,
     pub kind: &'static str,
+    /// `name kind`, how a text tree line starts.
+    pub line: &'static str,
     pub ty: MemberType,
     pub pres: Presentation,
 }
@@ -287,13 +293,13 @@ pub struct Family {
     pub sub_messages: Vec<SubMsg>,
     pub ops: Vec<Op>,
     /// Message type (raw) or command (generic) to the operation whose request has that value.
-    pub op_by_value: HashMap<u16, usize>,
+    pub op_by_value: FxHashMap<u16, usize>,
     /// Message type or command to the operation whose reply has that value (kernel-to-user
     /// messages use its layout).
-    pub reply_op_by_value: HashMap<u16, usize>,
+    pub reply_op_by_value: FxHashMap<u16, usize>,
     /// Value to the event (notification) operation that uses it (`event:`/`mcgrp:` operations);
     /// multicast notifications are looked up here first, as their numbers may be reply numbers too.
-    pub event_op_by_value: HashMap<u16, usize>,
+    pub event_op_by_value: FxHashMap<u16, usize>,
 }
 
 impl Family {
@@ -305,7 +311,7 @@ impl Family {
     /// user space take the reply's layout where the spec gives one (and, in generic families
     /// that number replies apart, its name); multicast notifications take an event's first.
     pub fn resolve(&self, value: u16, to_user: bool, notification: bool) -> Option<(&'static str, &Op)> {
-        let get = |m: &HashMap<u16, usize>| m.get(&value).map(|&i| &self.ops[i]);
+        let get = |m: &FxHashMap<u16, usize>| m.get(&value).map(|&i| &self.ops[i]);
         if to_user {
             if let Some(op) = get(&self.event_op_by_value).filter(|_| notification) {
                 return Some((op.name, op));
@@ -331,8 +337,8 @@ impl Family {
 pub struct Registry {
     families: Vec<Family>,
     /// (protocol, message type) to family.
-    raw: HashMap<(u16, u16), usize>,
-    genl: HashMap<&'static str, usize>,
+    raw: FxHashMap<(u16, u16), usize>,
+    genl: FxHashMap<&'static str, usize>,
 }
 
 fn leak(s: String) -> &'static str {
@@ -580,7 +586,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 &enums,
                 &owner,
             )?;
-            members.push(MemberSpec { name: leak(m.name.replace('-', "_")), kind: leak(m.ty.clone()), ty, pres });
+            let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
+            let line = leak(format!("{name} {kind}"));
+            members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres });
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
@@ -721,9 +729,11 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 Some(s) if kind == "binary" => format!("binary ({})", structs[s].kind),
                 _ => kind,
             };
+            let name = c_name(Some(&prefix), &def.name);
             set.by_type[idx] = Some(AttrSpec {
-                name: c_name(Some(&prefix), &def.name),
+                name,
                 spec_name: leak(a.name.clone()),
+                line: leak(format!("{name} ({value}) {kind}")),
                 kind: leak(kind),
                 ty,
                 pres,
@@ -755,9 +765,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     }
 
     let mut ops = Vec::new();
-    let mut op_by_value = HashMap::new();
-    let mut reply_op_by_value = HashMap::new();
-    let mut event_op_by_value = HashMap::new();
+    let mut op_by_value = FxHashMap::default();
+    let mut reply_op_by_value = FxHashMap::default();
+    let mut event_op_by_value = FxHashMap::default();
     if let Some(o) = &spec.operations {
         let prefix = o.name_prefix.clone().unwrap_or_else(|| format!("{}-cmd-", spec.name));
         let directional = o.enum_model.as_deref() == Some("directional");
