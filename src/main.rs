@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use nlscope::capture;
+use nlscope::{capture, first_pass};
 use nlscope::decode::Decoder;
 use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::render::text::Style;
@@ -96,35 +96,22 @@ fn run() -> anyhow::Result<ExitCode> {
     let Some(path) = cli.read.clone() else {
         bail!("no capture to read: give one with -r FILE (or -r - for standard input)");
     };
-    // First pass over a file: which protocols and generic families it holds (only their specs
-    // are compiled), the family ids nlctrl names anywhere in it, and which reply answers which
-    // request. Standard input cannot be read twice: there every spec is loaded and ids and links
-    // are learned as frames pass (requests cannot know their replies yet).
+    // A file is read twice: a first pass over its headers (see `first_pass`), then decoding.
+    // Standard input cannot be read twice: there every spec is loaded, and ids and links are
+    // learned as frames pass (requests cannot know their replies yet).
     let stdin = path == std::path::Path::new("-");
-    let no_specs = Registry::default();
-    let mut scout = Decoder::new(&no_specs);
-    for (name, id) in &cli.genl_family {
-        scout.set_genl_family(*id, name);
-    }
-    let mut ahead = Correlator::default();
-    let mut protocols = std::collections::BTreeSet::new();
-    if !stdin {
-        ahead = Correlator::looking_ahead();
-        for frame in capture::open(&path)?.flatten() {
-            scout.learn_genl_families(&frame);
-            ahead.observe_frame(&frame, |_, _| {});
-            protocols.extend(frame.protocol());
+    let (mut registry, families, ahead) = if stdin {
+        let registry = Registry::builtin().context("the built-in dissector specs do not load")?;
+        let mut scout = Decoder::new(&registry);
+        for (name, id) in &cli.genl_family {
+            scout.set_genl_family(*id, name);
         }
-    }
-    let families = scout.into_families();
-    let wanted = |protonum: Option<u16>, name: &str| {
-        stdin
-            || match protonum {
-                Some(p) => protocols.contains(&p),
-                None => name == "nlctrl" || name == "netlink-ext-ack" || families.knows(name),
-            }
+        let families = scout.into_families();
+        (registry, families, Correlator::default())
+    } else {
+        let scan = first_pass::scan(&path, &cli.genl_family)?;
+        (scan.registry, scan.families, scan.ahead)
     };
-    let mut registry = Registry::builtin_only(wanted).context("the built-in dissector specs do not load")?;
     for dir in &cli.spec_dir {
         registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;
     }

@@ -92,6 +92,19 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A frame with no data, to read into.
+    pub fn empty() -> Self {
+        Frame {
+            number: 0,
+            timestamp: Timestamp::default(),
+            linktype: 0,
+            link: Link::NotNetlink(String::new()),
+            direction: Direction::Unknown,
+            data: Vec::new(),
+            original_len: 0,
+        }
+    }
+
     /// The netlink bytes after the link-layer header (empty for non-netlink records).
     pub fn payload(&self) -> &[u8] {
         match self.link {

@@ -181,22 +181,25 @@ impl CaptureReader {
         Ok(CaptureReader { input, done: false, format, record: 0, frames: 0 })
     }
 
-    fn next_frame(&mut self) -> Option<Result<Frame, CaptureError>> {
+    /// Reads the next frame into `frame`, reusing its memory (a pass over a file that looks at
+    /// frames one at a time allocates nothing per frame). `None` at the end.
+    pub fn read_into(&mut self, frame: &mut Frame) -> Option<Result<(), CaptureError>> {
         while !self.done {
-            match self.next_record() {
-                Ok(Some(frame)) => {
+            match self.next_record(frame) {
+                Ok(true) => {
                     self.frames += 1;
-                    return Some(Ok(frame));
+                    return Some(Ok(()));
                 }
-                Ok(None) => {}
+                Ok(false) => {}
                 Err(e) => return Some(Err(e)),
             }
         }
         None
     }
 
-    /// Reads one record or block: `Ok(None)` for blocks that hold no packet and at the end.
-    fn next_record(&mut self) -> Result<Option<Frame>, CaptureError> {
+    /// Reads one record or block into `frame`: `Ok(false)` for blocks that hold no packet and
+    /// at the end.
+    fn next_record(&mut self, frame: &mut Frame) -> Result<bool, CaptureError> {
         let header_len = if matches!(self.format, Format::Pcap { .. }) { 16 } else { 12 };
         let fatal = |r: &mut Self, e| {
             r.done = true;
@@ -207,7 +210,7 @@ impl CaptureReader {
         }
         if self.input.avail().is_empty() {
             self.done = true;
-            return Ok(None);
+            return Ok(false);
         }
         self.record += 1;
         let need = match &self.format {
@@ -247,9 +250,9 @@ impl CaptureReader {
                     };
                     let secs = i64::from(raw.ts_sec) + (frac_nanos / 1_000_000_000) as i64;
                     let timestamp = Timestamp { secs, nanos: (frac_nanos % 1_000_000_000) as u32 };
-                    let frame = make_frame(number, timestamp, *linktype, Direction::Unknown, &raw.data, raw.orig_len);
+                    fill_frame(frame, number, timestamp, *linktype, Direction::Unknown, &raw.data, raw.orig_len);
                     self.input.start += used;
-                    Ok(Some(frame))
+                    Ok(true)
                 }
                 Err(e) => {
                     let reason = e.to_string();
@@ -262,16 +265,18 @@ impl CaptureReader {
             Format::PcapNg { parser, seen_netlink } => match parser.next_block(avail) {
                 Ok((rem, block)) => {
                     let used = avail.len() - rem.len();
-                    let frame = pcapng_frame(parser, number, block);
+                    let filled = pcapng_frame(frame, parser, number, block);
                     self.input.start += used;
-                    let Some(frame) = frame else { return Ok(None) };
+                    if !filled {
+                        return Ok(false);
+                    }
                     if frame.protocol().is_some() {
                         *seen_netlink = true;
                     } else if !*seen_netlink && !is_netlink_linktype(frame.linktype) {
                         // A capture of some other link layer altogether: say so once and stop.
                         return fatal(self, CaptureError::NotNetlink { what, linktype: linktype_name(frame.linktype) });
                     }
-                    Ok(Some(frame))
+                    Ok(true)
                 }
                 Err(e) => {
                     // The block length was checked against the data: skip just this block.
@@ -283,8 +288,8 @@ impl CaptureReader {
     }
 }
 
-/// The frame in a pcapng packet block; `None` for blocks that carry no packet.
-fn pcapng_frame(parser: &PcapNgParser, number: u64, block: Block<'_>) -> Option<Frame> {
+/// The frame in a pcapng packet block, into `frame`; false for blocks that carry no packet.
+fn pcapng_frame(frame: &mut Frame, parser: &PcapNgParser, number: u64, block: Block<'_>) -> bool {
     let linktype_of = |id: usize| parser.interfaces().get(id).map(|i| u32::from(i.linktype)).unwrap_or(u32::MAX);
     match block {
         Block::EnhancedPacket(epb) => {
@@ -297,24 +302,24 @@ fn pcapng_frame(parser: &PcapNgParser, number: u64, block: Block<'_>) -> Option<
                 })
                 .unwrap_or(Direction::Unknown);
             let ts = Timestamp::from_duration(epb.timestamp);
-            Some(make_frame(number, ts, linktype_of(epb.interface_id as usize), direction, &epb.data, epb.original_len))
+            let linktype = linktype_of(epb.interface_id as usize);
+            fill_frame(frame, number, ts, linktype, direction, &epb.data, epb.original_len);
+            true
         }
-        Block::SimplePacket(spb) => Some(make_frame(
-            number,
-            Timestamp::default(),
-            linktype_of(0),
-            Direction::Unknown,
-            &spb.data,
-            spb.original_len,
-        )),
+        Block::SimplePacket(spb) => {
+            let ts = Timestamp::default();
+            fill_frame(frame, number, ts, linktype_of(0), Direction::Unknown, &spb.data, spb.original_len);
+            true
+        }
         Block::Packet(pb) => {
             // The obsolete packet block: timestamps in microseconds.
             let ts =
                 Timestamp { secs: (pb.timestamp / 1_000_000) as i64, nanos: (pb.timestamp % 1_000_000) as u32 * 1000 };
             let linktype = linktype_of(usize::from(pb.interface_id));
-            Some(make_frame(number, ts, linktype, Direction::Unknown, &pb.data, pb.original_len))
+            fill_frame(frame, number, ts, linktype, Direction::Unknown, &pb.data, pb.original_len);
+            true
         }
-        _ => None,
+        _ => false,
     }
 }
 
@@ -322,7 +327,8 @@ impl Iterator for CaptureReader {
     type Item = Result<Frame, CaptureError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_frame()
+        let mut frame = Frame::empty();
+        Some(self.read_into(&mut frame)?.map(|()| frame))
     }
 }
 
@@ -335,19 +341,25 @@ fn direction_from_epb_flags(flags: u32) -> Direction {
     }
 }
 
-fn make_frame(number: u64, timestamp: Timestamp, linktype: u32, direction: Direction, data: &[u8], orig: u32) -> Frame {
-    let link = if linktype == u32::MAX {
+fn fill_frame(
+    frame: &mut Frame,
+    number: u64,
+    timestamp: Timestamp,
+    linktype: u32,
+    direction: Direction,
+    data: &[u8],
+    orig: u32,
+) {
+    frame.link = if linktype == u32::MAX {
         Link::NotNetlink("packet names an interface the capture never described".into())
     } else {
         parse_link_header(linktype, data)
     };
-    Frame {
-        number,
-        timestamp,
-        linktype,
-        link,
-        direction,
-        data: data.to_vec(),
-        original_len: (orig as usize).max(data.len()),
-    }
+    frame.number = number;
+    frame.timestamp = timestamp;
+    frame.linktype = linktype;
+    frame.direction = direction;
+    frame.data.clear();
+    frame.data.extend_from_slice(data);
+    frame.original_len = (orig as usize).max(data.len());
 }

@@ -229,6 +229,8 @@ pub struct StructDef {
     pub name: &'static str,
     /// `struct <name>`, as nodes show it.
     pub kind: &'static str,
+    /// `name kind`, how the text line of a struct named by its own name starts.
+    pub line: &'static str,
     pub members: Vec<MemberSpec>,
     pub size: usize,
 }
@@ -367,12 +369,21 @@ impl Registry {
     /// families a capture holds keeps start-up short and memory small.
     pub fn builtin_only(keep: impl Fn(Option<u16>, &str) -> bool) -> Result<Registry, SpecError> {
         let mut r = Registry::default();
-        for (file, _, _, json) in BUILTIN_SPECS.iter().filter(|(_, name, proto, _)| keep(*proto, name)) {
+        r.add_builtin(keep)?;
+        Ok(r)
+    }
+
+    /// Adds the built-in specs that `keep` wants and that are not loaded yet.
+    pub fn add_builtin(&mut self, keep: impl Fn(Option<u16>, &str) -> bool) -> Result<(), SpecError> {
+        for (file, name, proto, json) in BUILTIN_SPECS.iter() {
+            if !keep(*proto, name) || self.families.iter().any(|f| f.name == *name) {
+                continue;
+            }
             let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
             let spec: SpecFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
-            r.insert(compile(file, spec).map_err(invalid)?);
+            self.insert(compile(file, spec).map_err(invalid)?);
         }
-        Ok(r)
+        Ok(())
     }
 
     /// Loads every `*.yaml` in `dir`; a spec replaces a loaded one of the same name.
@@ -592,7 +603,13 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
-        structs.push(StructDef { kind: leak(format!("struct {c_struct}")), name: leak(c_struct), members, size: 0 });
+        structs.push(StructDef {
+            kind: leak(format!("struct {c_struct}")),
+            line: leak(format!("{c_struct} struct {c_struct}")),
+            name: leak(c_struct),
+            members,
+            size: 0,
+        });
     }
     // Sizes, innermost first (a struct can only contain structs defined without cycles).
     for _ in 0..structs.len() {
