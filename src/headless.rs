@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use crate::capture::{CaptureError, Frame, Timestamp};
-use crate::decode::{DecodedFrame, Decoder, annotate_error_from_request};
+use crate::decode::{Decoder, FrameEnd, Message, annotate_error_from_request};
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
 use crate::render::text::{Style, write_nodes, write_summary, write_tree};
@@ -150,14 +150,16 @@ impl Worker<'_> {
     fn print(&mut self, job: &Job, budget: u64, out: &mut Printed) {
         let opts = self.opts;
         let frame = &job.frame;
-        let decoded = self.decoder.decode_frame(frame);
         let mut printed = 0;
-        for msg in decoded.messages.iter().take(budget.try_into().unwrap_or(usize::MAX)) {
+        let end = self.decoder.stream_frame(frame, |decoder, msg| {
+            if printed == budget {
+                return false;
+            }
             let link = job.links.get(msg.index).copied().unwrap_or_default();
             let annotated;
             let msg = match job.requests.iter().find(|r| r.0 == msg.index) {
-                Some((_, request_frame, index)) if self.offset_unnamed(msg) => {
-                    let request = self.decoder.decode_frame(request_frame).messages.into_iter().nth(*index);
+                Some((_, request_frame, index)) if offset_unnamed(msg) => {
+                    let request = decoder.decode_frame(request_frame).messages.into_iter().nth(*index);
                     let mut copy = msg.clone();
                     if let Some(request) = request {
                         annotate_error_from_request(&mut copy, &request);
@@ -174,22 +176,22 @@ impl Worker<'_> {
                 stats.observe(msg, link);
             }
             printed += 1;
-            if opts.quiet {
-                continue;
-            }
-            match opts.format {
-                Format::Json => json::write_message(&mut out.text, msg, link),
-                Format::Text => {
-                    write_summary(&mut out.text, msg, link, job.first, opts.style);
-                    if opts.verbose {
-                        write_tree(&mut out.text, msg, opts.style);
+            if !opts.quiet {
+                match opts.format {
+                    Format::Json => json::write_message(&mut out.text, msg, link),
+                    Format::Text => {
+                        write_summary(&mut out.text, msg, link, job.first, opts.style);
+                        if opts.verbose {
+                            write_tree(&mut out.text, msg, opts.style);
+                        }
                     }
                 }
             }
-        }
+            true
+        });
         out.messages += printed;
-        if !opts.quiet && printed as usize == decoded.messages.len() {
-            frame_problem(&mut out.text, frame, &decoded, opts);
+        if !opts.quiet && !end.stopped {
+            frame_problem(&mut out.text, frame, &end, opts);
         }
         if !opts.quiet && opts.hex && opts.format == Format::Text {
             let _ = writeln!(
@@ -201,12 +203,6 @@ impl Worker<'_> {
             );
             write_hex(&mut out.text, &frame.data);
         }
-        self.decoder.recycle(decoded);
-    }
-
-    /// True for an error whose NLMSGERR_ATTR_OFFS could not be named from its echo.
-    fn offset_unnamed(&self, msg: &crate::decode::Message) -> bool {
-        msg.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !msg.tree.node(o).is_parent(o))
     }
 
     fn print_batch(&mut self, jobs: &[Job], text: Vec<u8>) -> Printed {
@@ -219,10 +215,15 @@ impl Worker<'_> {
     }
 }
 
+/// True for an error whose NLMSGERR_ATTR_OFFS could not be named from its echo.
+fn offset_unnamed(msg: &Message) -> bool {
+    msg.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !msg.tree.node(o).is_parent(o))
+}
+
 /// What is wrong with a frame as a whole, and the zero padding after its messages.
-fn frame_problem(out: &mut Vec<u8>, frame: &Frame, decoded: &DecodedFrame, opts: Options) {
+fn frame_problem(out: &mut Vec<u8>, frame: &Frame, decoded: &FrameEnd, opts: Options) {
     if let Some(problem) = &decoded.problem {
-        let index = decoded.messages.len();
+        let index = decoded.messages;
         match opts.format {
             Format::Json => json::write_frame_problem(out, frame, index, problem),
             Format::Text => {

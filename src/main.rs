@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use nlscope::{capture, first_pass};
 use nlscope::decode::Decoder;
 use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::render::text::Style;
 use nlscope::session::Correlator;
 use nlscope::spec::Registry;
+use nlscope::{capture, first_pass};
 
 /// Frames come and go by the thousand; glibc's allocator returns freed memory to the kernel and
 /// faults it back in for every big dump frame, which cost a third of the run time.

@@ -121,6 +121,19 @@ pub struct DecodedFrame {
     pub padding: usize,
 }
 
+/// How a frame ended, after its messages.
+#[derive(Debug)]
+pub struct FrameEnd {
+    /// Messages handed out.
+    pub messages: usize,
+    /// As [`DecodedFrame::problem`].
+    pub problem: Option<Tree>,
+    /// As [`DecodedFrame::padding`].
+    pub padding: usize,
+    /// The receiver asked to stop before the end.
+    pub stopped: bool,
+}
+
 /// A tree of one problem node.
 fn problem_tree(name: &'static str, bytes: &[u8], offset: usize, malformed: bool, why: std::fmt::Arguments) -> Tree {
     let mut t = Tree::default();
@@ -159,19 +172,6 @@ impl<'r> Decoder<'r> {
         self.genl
     }
 
-    /// Takes back a decoded frame whose messages are done with: their trees' memory serves the
-    /// next frames (decoding then allocates nearly nothing).
-    pub fn recycle(&mut self, decoded: DecodedFrame) {
-        for m in decoded.messages {
-            if self.spare.len() == SPARE_TREES {
-                break;
-            }
-            let mut tree = m.tree;
-            tree.clear();
-            self.spare.push(tree);
-        }
-    }
-
     /// Names a generic netlink family id by hand (`--genl-family NAME=ID`).
     pub fn set_genl_family(&mut self, id: u16, name: &str) {
         self.genl.insert(id, name);
@@ -195,33 +195,64 @@ impl<'r> Decoder<'r> {
         }
     }
 
+    /// Decodes every message of a frame.
     pub fn decode_frame(&mut self, frame: &Frame) -> DecodedFrame {
+        let mut messages = Vec::new();
+        let end = self.split_frame(frame, |_, msg| {
+            messages.push(msg);
+            true
+        });
+        DecodedFrame { messages, problem: end.problem, padding: end.padding }
+    }
+
+    /// Decodes the messages of a frame one at a time, handing each to `each` while its tree is
+    /// still in the processor's cache, and reusing its memory for the next; `each` returns false
+    /// to stop. `each` gets the decoder too (to decode another frame, say).
+    pub fn stream_frame(&mut self, frame: &Frame, mut each: impl FnMut(&mut Self, &Message) -> bool) -> FrameEnd {
+        self.split_frame(frame, |decoder, msg| {
+            let go_on = each(decoder, &msg);
+            decoder.recycle_tree(msg.tree);
+            go_on
+        })
+    }
+
+    fn recycle_tree(&mut self, mut tree: Tree) {
+        if self.spare.len() < SPARE_TREES {
+            tree.clear();
+            self.spare.push(tree);
+        }
+    }
+
+    /// Splits a frame into messages, decodes each and hands it to `take` (false: stop).
+    fn split_frame(&mut self, frame: &Frame, mut take: impl FnMut(&mut Self, Message) -> bool) -> FrameEnd {
+        let mut end = FrameEnd { messages: 0, problem: None, padding: 0, stopped: false };
         let Some(protocol) = frame.protocol() else {
             let why = match &frame.link {
                 crate::capture::Link::NotNetlink(why) => why.as_str(),
                 crate::capture::Link::Netlink { .. } => unreachable!(),
             };
-            let tree = problem_tree("frame", &frame.data, 0, true, format_args!("{why}"));
-            return DecodedFrame { messages: Vec::new(), problem: Some(tree), padding: 0 };
+            end.problem = Some(problem_tree("frame", &frame.data, 0, true, format_args!("{why}")));
+            return end;
         };
         let payload = frame.payload();
         let base = frame.payload_offset();
         let cut = frame.original_len > frame.data.len();
         if protocol == NETLINK_KOBJECT_UEVENT {
-            let msg = uevent::decode(frame, payload, base);
-            return DecodedFrame { messages: vec![msg], problem: None, padding: 0 };
+            end.messages = 1;
+            end.stopped = !take(self, uevent::decode(frame, payload, base));
+            return end;
         }
         let endian = guess_endianness(payload);
-        let mut messages = Vec::new();
         let mut pos = 0;
         while pos < payload.len() {
             let rest = &payload[pos..];
-            if !messages.is_empty() && rest.iter().all(|&b| b == 0) {
-                return DecodedFrame { messages, problem: None, padding: rest.len() };
+            if end.messages > 0 && rest.iter().all(|&b| b == 0) {
+                end.padding = rest.len();
+                return end;
             }
             let Some(hdr) = NlMsgHdr::parse(rest, endian) else {
                 let at = base + pos;
-                let tree = if cut {
+                end.problem = Some(if cut {
                     problem_tree(
                         "trailing bytes",
                         rest,
@@ -237,27 +268,27 @@ impl<'r> Decoder<'r> {
                         false,
                         format_args!("{} stray bytes after the last message (a netlink header has 16)", rest.len()),
                     )
-                };
-                return DecodedFrame { messages, problem: Some(tree), padding: 0 };
+                });
+                return end;
             };
             let mut len = hdr.len as usize;
             if audit::length_excludes_header(protocol, &hdr, rest.len()) {
                 len += NLMSG_HDRLEN;
             }
             if len < NLMSG_HDRLEN {
-                let tree = problem_tree(
+                end.problem = Some(problem_tree(
                     "netlink message",
                     rest,
                     base + pos,
                     true,
                     format_args!("nlmsg_len {len} is less than the 16-byte header"),
-                );
-                return DecodedFrame { messages, problem: Some(tree), padding: 0 };
+                ));
+                return end;
             }
             let (msg_bytes, truncated) = if len > rest.len() { (rest, true) } else { (&rest[..len], false) };
             let tree = self.spare.pop().unwrap_or_default();
             let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0, tree);
-            msg.index = messages.len();
+            msg.index = end.messages;
             if truncated {
                 let why = if cut {
                     msg.tree.truncated(format_args!(
@@ -272,13 +303,17 @@ impl<'r> Decoder<'r> {
                 };
                 msg.tree.set_problem(0, why);
             }
-            messages.push(msg);
+            end.messages += 1;
+            if !take(self, msg) {
+                end.stopped = true;
+                return end;
+            }
             if truncated {
                 break;
             }
             pos += crate::netlink::attr::align(len).min(rest.len());
         }
-        DecodedFrame { messages, problem: None, padding: 0 }
+        end
     }
 
     /// Names a message type without decoding a body (for capped echoed headers).
