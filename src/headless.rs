@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use crate::capture::{CaptureError, Frame, Timestamp};
+use crate::capture::{CaptureReader, Frame, Timestamp};
 use crate::decode::{Decoder, FrameEnd, Message, annotate_error_from_request};
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
@@ -58,7 +58,8 @@ const BATCH_BYTES: usize = 32 << 10;
 /// Batches handed out and not yet written, per worker: bounds memory whatever the file's size.
 const IN_FLIGHT_PER_WORKER: usize = 2;
 
-/// One frame and what its messages need from the frames before it.
+/// One frame and what its messages need from the frames before it. Jobs go round between the
+/// reading thread and the workers, so that frames are read into memory already in use.
 struct Job {
     frame: Frame,
     /// Each message's link to its request or answer, by message index.
@@ -69,15 +70,23 @@ struct Job {
     first: Timestamp,
 }
 
+impl Job {
+    fn new() -> Self {
+        Job { frame: Frame::empty(), links: Vec::new(), requests: Vec::new(), first: Timestamp::default() }
+    }
+}
+
 /// What printing some frames produced.
 #[derive(Default)]
-pub struct Printed {
+struct Printed {
     pub text: Vec<u8>,
     /// Messages printed (or counted, with `quiet`).
     pub messages: u64,
     pub stats: Option<Stats>,
     /// Error replies, as `frame.index: summary` lines.
     pub failures: Vec<String>,
+    /// The batch's jobs, done with, to be read into again.
+    jobs: Vec<Job>,
 }
 
 /// The end of a run: statistics and error replies, for the caller to report.
@@ -100,10 +109,13 @@ struct Sequencer {
 }
 
 impl Sequencer {
-    fn job(&mut self, frame: Frame) -> Job {
-        let first = *self.first.get_or_insert(frame.timestamp);
-        let mut links = Vec::new();
-        let mut requests = Vec::new();
+    /// Fills in what `job`'s frame, just read, needs from the frames before it.
+    fn settle(&mut self, job: &mut Job) {
+        let Job { frame, links, requests, first } = job;
+        *first = *self.first.get_or_insert(frame.timestamp);
+        links.clear();
+        requests.clear();
+        let frame = &*frame;
         let mut keep = false;
         let (ahead, kept, order) = (&mut self.ahead, &mut self.requests, &mut self.request_order);
         self.links.observe_frame(&frame, |hdr, mut link| {
@@ -135,7 +147,6 @@ impl Sequencer {
                 self.requests.insert(*at, shared.clone());
             }
         }
-        Job { frame, links, requests, first }
     }
 }
 
@@ -205,12 +216,13 @@ impl Worker<'_> {
         }
     }
 
-    fn print_batch(&mut self, jobs: &[Job], text: Vec<u8>) -> Printed {
+    fn print_batch(&mut self, jobs: Vec<Job>, text: Vec<u8>) -> Printed {
         let stats = self.opts.stats.then(|| Stats::new(self.opts.looked_ahead));
         let mut out = Printed { text, stats, ..Printed::default() };
-        for job in jobs {
+        for job in &jobs {
             self.print(job, u64::MAX, &mut out);
         }
+        out.jobs = jobs;
         out
     }
 }
@@ -250,7 +262,7 @@ pub struct Sink<W: Write> {
 /// about answers (empty when there was none); `count` stops after that many messages. Output
 /// errors (a closed pipe among them) end the run and are returned as they are.
 pub fn run<W: Write>(
-    frames: impl Iterator<Item = Result<Frame, CaptureError>>,
+    frames: CaptureReader,
     decoder: Decoder<'_>,
     ahead: Correlator,
     opts: Options,
@@ -274,7 +286,7 @@ pub fn run<W: Write>(
 
 /// One thread, frame by frame.
 fn run_in_order<W: Write>(
-    frames: impl Iterator<Item = Result<Frame, CaptureError>>,
+    mut frames: CaptureReader,
     mut seq: Sequencer,
     mut worker: Worker<'_>,
     mut left: u64,
@@ -283,13 +295,14 @@ fn run_in_order<W: Write>(
     let mut outcome = Outcome::default();
     let mut printed =
         Printed { stats: worker.opts.stats.then(|| Stats::new(worker.opts.looked_ahead)), ..Printed::default() };
-    for item in frames {
+    let mut job = Job::new();
+    while let Some(item) = frames.read_into(&mut job.frame) {
         if left == 0 {
             break;
         }
         match item {
-            Ok(frame) => {
-                let job = seq.job(frame);
+            Ok(()) => {
+                seq.settle(&mut job);
                 printed.messages = 0;
                 worker.print(&job, left, &mut printed);
                 left -= printed.messages;
@@ -320,11 +333,13 @@ fn write_ready<W: Write>(
     written: &mut u64,
     out: &mut Outcome,
     pool: &mut Vec<Vec<u8>>,
+    spare: &mut Vec<Job>,
 ) -> io::Result<()> {
     while let Some(mut p) = finished.remove(written) {
         sink.out.write_all(&p.text)?;
         p.text.clear();
         pool.push(p.text);
+        spare.append(&mut p.jobs);
         if let (Some(all), Some(s)) = (out.stats.as_mut(), p.stats) {
             all.merge(s);
         }
@@ -336,7 +351,7 @@ fn write_ready<W: Write>(
 
 /// Reading and ordering on this thread, decoding and printing on `workers` threads.
 fn run_parallel<W: Write>(
-    frames: impl Iterator<Item = Result<Frame, CaptureError>>,
+    mut frames: CaptureReader,
     mut seq: Sequencer,
     decoder: Decoder<'_>,
     opts: Options,
@@ -358,7 +373,7 @@ fn run_parallel<W: Write>(
                     // The lock is held only to take the next batch.
                     let next = job_rx.lock().map_err(|_| ()).and_then(|rx| rx.recv().map_err(|_| ()));
                     let Ok((n, jobs, buffer)) = next else { return };
-                    if done_tx.send((n, worker.print_batch(&jobs, buffer))).is_err() {
+                    if done_tx.send((n, worker.print_batch(jobs, buffer))).is_err() {
                         return;
                     }
                 }
@@ -382,13 +397,15 @@ fn run_parallel<W: Write>(
             Err(_) => false,
         };
         let mut batch = Vec::new();
+        let mut spare: Vec<Job> = Vec::new();
         let mut bytes = 0;
-        let mut frames = frames;
         loop {
-            let (end_of_batch, done, error) = match frames.next() {
-                Some(Ok(frame)) => {
-                    bytes += frame.data.len();
-                    batch.push(seq.job(frame));
+            let mut job = spare.pop().unwrap_or_else(Job::new);
+            let (end_of_batch, done, error) = match frames.read_into(&mut job.frame) {
+                Some(Ok(())) => {
+                    bytes += job.frame.data.len();
+                    seq.settle(&mut job);
+                    batch.push(job);
                     (bytes >= BATCH_BYTES, false, None)
                 }
                 Some(Err(e)) => (true, false, Some(e)),
@@ -399,7 +416,7 @@ fn run_parallel<W: Write>(
                     if !wait(&mut finished) {
                         break;
                     }
-                    write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool)?;
+                    write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool, &mut spare)?;
                 }
                 let buffer = pool.pop().unwrap_or_default();
                 let _ = job_tx.send((sent, std::mem::take(&mut batch), buffer));
@@ -409,7 +426,7 @@ fn run_parallel<W: Write>(
             if let Some(e) = error {
                 // Everything before is written first; then what went wrong, in order.
                 while written < sent && wait(&mut finished) {
-                    write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool)?;
+                    write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool, &mut spare)?;
                 }
                 sink.out.flush()?;
                 eprintln!("nlscope: {e}");
@@ -421,7 +438,7 @@ fn run_parallel<W: Write>(
         }
         drop(job_tx);
         while written < sent && wait(&mut finished) {
-            write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool)?;
+            write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool, &mut spare)?;
         }
         sink.out.flush()
     })?;
