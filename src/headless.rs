@@ -118,7 +118,7 @@ impl Sequencer {
         let frame = &*frame;
         let mut keep = false;
         let (ahead, kept, order) = (&mut self.ahead, &mut self.requests, &mut self.request_order);
-        self.links.observe_frame(&frame, |hdr, mut link| {
+        self.links.observe_frame(frame, |hdr, mut link| {
             let index = links.len();
             let at = (frame.number, index);
             if let Some((answer, ns)) = ahead.take_answer(at) {
