@@ -178,6 +178,24 @@ impl Node {
     }
 }
 
+/// Spaces before a node's ready-made line start (see [`Tree::prefix`]).
+pub const PREFIX_PAD: usize = 64;
+
+/// A line start as [`Tree::set_prefix`] takes it, from a string literal.
+#[macro_export]
+macro_rules! padded_prefix {
+    ($s:literal) => {
+        concat!("                                                                ", $s)
+    };
+}
+
+/// A line start as [`Tree::set_prefix`] takes it, built at run time (and kept for good).
+pub fn leak_padded_prefix(s: &str) -> &'static str {
+    let mut padded = " ".repeat(PREFIX_PAD);
+    padded.push_str(s);
+    Box::leak(padded.into_boxed_str())
+}
+
 /// Where a tree was, to go back to (a decoder that changes its mind about a part).
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
@@ -272,9 +290,10 @@ impl Tree {
     }
 
     /// Sets the ready-made `name (number) kind` text of a node, which must be what its name,
-    /// attribute number and kind make (checked in debug builds).
+    /// attribute number and kind make (checked in debug builds), after [`PREFIX_PAD`] spaces (see
+    /// [`padded_prefix`]).
     pub fn set_prefix(&mut self, id: NodeId, prefix: &'static str) {
-        debug_assert_eq!(prefix, self.prefix_text(id), "the prefix must match the node");
+        debug_assert_eq!(&prefix[PREFIX_PAD..], self.prefix_text(id), "the prefix must match the node");
         self.nodes[id].prefix = Some(prefix);
     }
 
@@ -287,7 +306,8 @@ impl Tree {
         }
     }
 
-    /// The ready-made `name (number) kind` text, if the node has one.
+    /// The ready-made `name (number) kind` text, if the node has one, after [`PREFIX_PAD`]
+    /// spaces: a text line takes its indentation and its start in one piece.
     pub fn prefix(&self, id: NodeId) -> Option<&'static str> {
         self.nodes[id].prefix
     }
@@ -726,6 +746,12 @@ mod tests {
         assert_eq!(t.children(a).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(t.roots_from(0).collect::<Vec<_>>(), [0, 5]);
         assert_eq!(t.node(4).depth, 2);
+    }
+
+    #[test]
+    fn padded_prefixes_have_the_pad() {
+        assert_eq!(crate::padded_prefix!("x").len(), PREFIX_PAD + 1);
+        assert_eq!(leak_padded_prefix("x"), crate::padded_prefix!("x"));
     }
 
     #[test]

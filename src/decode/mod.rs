@@ -529,13 +529,13 @@ pub fn guess_direction(hdr: &NlMsgHdr) -> Direction {
 fn reserve_header(tree: &mut Tree, base: usize) -> NodeId {
     let at = |r: std::ops::Range<usize>| (base + r.start, r.len());
     let id = tree.open("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN);
-    tree.set_prefix(id, "nlmsghdr struct nlmsghdr");
+    tree.set_prefix(id, crate::padded_prefix!("nlmsghdr struct nlmsghdr"));
     for (name, kind, prefix, r) in [
-        ("nlmsg_len", "u32", "nlmsg_len u32", field::LEN),
-        ("nlmsg_type", "u16", "nlmsg_type u16", field::TYPE),
-        ("nlmsg_flags", "u16", "nlmsg_flags u16", field::FLAGS),
-        ("nlmsg_seq", "u32", "nlmsg_seq u32", field::SEQ),
-        ("nlmsg_pid", "u32", "nlmsg_pid u32", field::PID),
+        ("nlmsg_len", "u32", crate::padded_prefix!("nlmsg_len u32"), field::LEN),
+        ("nlmsg_type", "u16", crate::padded_prefix!("nlmsg_type u16"), field::TYPE),
+        ("nlmsg_flags", "u16", crate::padded_prefix!("nlmsg_flags u16"), field::FLAGS),
+        ("nlmsg_seq", "u32", crate::padded_prefix!("nlmsg_seq u32"), field::SEQ),
+        ("nlmsg_pid", "u32", crate::padded_prefix!("nlmsg_pid u32"), field::PID),
     ] {
         let (o, l) = at(r);
         let leaf = tree.leaf(name, kind, Value::None, o, l);

@@ -72,8 +72,15 @@ const SHOWN: &[(usize, &str, Option<usize>)] = &[
     (29, "table", None),
 ];
 
-/// The first node of each field among the top three levels of the body.
-type Found = [Option<NodeId>; FIELDS.len()];
+/// The first node of each field among the top three levels of the body ([`NONE`] where there is
+/// none): node ids fit in 32 bits, and the array stays small enough to live in registers' reach.
+type Found = [u32; FIELDS.len()];
+
+const NONE: u32 = u32::MAX;
+
+fn get(found: &Found, field: usize) -> Option<NodeId> {
+    (found[field] != NONE).then_some(found[field] as NodeId)
+}
 
 /// A short value: enum names without their number, strings without quotes.
 fn push_short(out: &mut Vec<u8>, tree: &Tree, v: &Value) {
@@ -87,7 +94,7 @@ fn push_short(out: &mut Vec<u8>, tree: &Tree, v: &Value) {
 fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
     let Some(e) = msg.error else { return false };
     let tree = &msg.tree;
-    let request = found[REQUEST].and_then(|r| match tree.node(r).value {
+    let request = get(found, REQUEST).and_then(|r| match tree.node(r).value {
         Value::Enum { name: Some(n), .. } => Some(tree.str(n).to_string()),
         Value::Enum { raw, .. } => Some(format!("type {raw}")),
         _ => None,
@@ -108,12 +115,12 @@ fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
             out.extend_from_slice(r.as_bytes());
         }
     }
-    if let Some(text) = found[ERR_MSG].and_then(|m| tree.str_value(m)) {
+    if let Some(text) = get(found, ERR_MSG).and_then(|m| tree.str_value(m)) {
         out.extend_from_slice(b": \"");
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
     }
-    if let Some(path) = found[ERR_OFFS].and_then(|o| tree.children(o).next()).and_then(|p| tree.str_value(p)) {
+    if let Some(path) = get(found, ERR_OFFS).and_then(|o| tree.children(o).next()).and_then(|p| tree.str_value(p)) {
         out.extend_from_slice(b" at ");
         out.extend_from_slice(path.as_bytes());
     }
@@ -124,11 +131,13 @@ fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
 /// (deeper ones are details, not summary): the top level first, then under each top-level node
 /// its children, then their children.
 fn collect(msg: &Message) -> Found {
-    let mut found = [None; FIELDS.len()];
+    let mut found = [NONE; FIELDS.len()];
     let tree = &msg.tree;
     let mut check = |id: NodeId| {
-        if let Some(i) = field_index(tree.name(id)) {
-            found[i].get_or_insert(id);
+        if let Some(i) = field_index(tree.name(id))
+            && found[i] == NONE
+        {
+            found[i] = id as u32;
         }
     };
     let roots = || tree.roots_from(msg.body_start);
@@ -168,7 +177,7 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
     let mut have_index = false;
     let mut picked = 0;
     for &(field, label, prefix) in SHOWN {
-        let Some(node) = found[field] else {
+        let Some(node) = get(&found, field) else {
             continue;
         };
         if label == "index" {
@@ -181,7 +190,7 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
         out.extend_from_slice(label.as_bytes());
         out.push(b' ');
         push_short(out, tree, &tree.node(node).value);
-        if let Some(len) = prefix.and_then(|p| found[p]).and_then(|n| tree.node(n).value.as_u64()) {
+        if let Some(len) = prefix.and_then(|p| get(&found, p)).and_then(|n| tree.node(n).value.as_u64()) {
             out.push(b'/');
             out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         }
@@ -200,10 +209,10 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
     }
     if msg.header.is_none() {
         // uevents: the ACTION@DEVPATH line or ACTION and DEVPATH.
-        if let Some(h) = found[UEVENT_HEADER] {
+        if let Some(h) = get(&found, UEVENT_HEADER) {
             sep(out);
             push_short(out, tree, &tree.node(h).value);
-        } else if let (Some(a), Some(d)) = (found[ACTION], found[DEVPATH]) {
+        } else if let (Some(a), Some(d)) = (get(&found, ACTION), get(&found, DEVPATH)) {
             sep(out);
             push_short(out, tree, &tree.node(a).value);
             out.push(b'@');

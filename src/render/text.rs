@@ -5,7 +5,7 @@ use super::summary::write_summary_text;
 use crate::capture::{Direction, Timestamp};
 use crate::decode::Message;
 use crate::session::Link;
-use crate::tree::{NodeId, Problem, Tree, Value};
+use crate::tree::{NodeId, PREFIX_PAD, Problem, Tree, Value};
 
 /// ANSI colours, or none.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,7 @@ fn millis(out: &mut Vec<u8>, ns: Option<i64>) {
         out.push(b'+');
     }
     // Rounded to the nearest microsecond, as `{:.3}` of the milliseconds would be.
-    let us = (i128::from(ns).abs() + 500) / 1000;
+    let us = (ns.unsigned_abs() + 500) / 1000;
     number(out, (us / 1000) as u64);
     out.push(b'.');
     let frac = (us % 1000) as u64;
@@ -85,8 +85,13 @@ fn millis(out: &mut Vec<u8>, ns: Option<i64>) {
 
 /// `frame.index  time  dir  FAMILY  TYPE  [FLAGS]  seq pid  summary`.
 pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timestamp, style: Style) {
-    let rel = msg.time.nanos_since(&first);
-    let (secs, micros) = (rel.div_euclid(1_000_000_000) as i64, (rel.rem_euclid(1_000_000_000) / 1000) as u32);
+    // Seconds and microseconds since the first frame (the nanoseconds borrow a second if need be).
+    let (mut secs, mut nanos) = (msg.time.secs - first.secs, i64::from(msg.time.nanos) - i64::from(first.nanos));
+    if nanos < 0 {
+        secs -= 1;
+        nanos += 1_000_000_000;
+    }
+    let micros = (nanos / 1000) as u32;
     let mut num = itoa::Buffer::new();
     pad_left(out, num.format(msg.frame).as_bytes(), 6);
     out.push(b'.');
@@ -242,10 +247,12 @@ pub fn write_nodes(out: &mut Vec<u8>, tree: &Tree, range: std::ops::Range<NodeId
 
 fn write_line(out: &mut Vec<u8>, tree: &Tree, id: NodeId, depth: usize, style: Style) {
     let n = tree.node(id);
-    out.extend_from_slice(&SPACES[..(2 * (depth + usize::from(n.depth))).min(SPACES.len())]);
-    match tree.prefix(id).filter(|_| !style.color) {
-        Some(prefix) => out.extend_from_slice(prefix.as_bytes()),
+    let indent = (2 * (depth + usize::from(n.depth))).min(SPACES.len());
+    match tree.prefix(id).filter(|_| !style.color && indent <= PREFIX_PAD) {
+        // Indentation and line start in one piece.
+        Some(prefix) => out.extend_from_slice(&prefix.as_bytes()[PREFIX_PAD - indent..]),
         None => {
+            out.extend_from_slice(&SPACES[..indent]);
             out.extend_from_slice(tree.str(n.name).as_bytes());
             if let Some(t) = n.attr_type {
                 out.extend_from_slice(b" (");

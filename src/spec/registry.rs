@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use super::model::{Entry, NumOrName, SpecFile};
 use crate::netlink::header::OpKind;
+use crate::tree::leak_padded_prefix;
 
 #[derive(Debug, Error)]
 pub enum SpecError {
@@ -598,14 +599,14 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 &owner,
             )?;
             let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
-            let line = leak(format!("{name} {kind}"));
+            let line = leak_padded_prefix(&format!("{name} {kind}"));
             members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres });
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
         structs.push(StructDef {
             kind: leak(format!("struct {c_struct}")),
-            line: leak(format!("{c_struct} struct {c_struct}")),
+            line: leak_padded_prefix(&format!("{c_struct} struct {c_struct}")),
             name: leak(c_struct),
             members,
             size: 0,
@@ -750,7 +751,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             set.by_type[idx] = Some(AttrSpec {
                 name,
                 spec_name: leak(a.name.clone()),
-                line: leak(format!("{name} ({value}) {kind}")),
+                line: leak_padded_prefix(&format!("{name} ({value}) {kind}")),
                 kind: leak(kind),
                 ty,
                 pres,
