@@ -23,8 +23,9 @@ fn main() {
     files.sort();
     let mut out = String::from(
         "/// Every spec file of `dissectors/`, parsed at build time: (file name, spec as JSON).\n\
-         /// With each: the spec's name, and its netlink-raw protocol number (None: generic netlink).\n\
-         const BUILTIN_SPECS: &[(&str, &str, Option<u16>, &str)] = &[\n",
+         /// With each: the spec's name, its netlink-raw protocol number (None: generic netlink), and\n\
+         /// the message types it describes (netlink-raw specs).\n\
+         const BUILTIN_SPECS: &[(&str, &str, Option<u16>, &[u16], &str)] = &[\n",
     );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
@@ -37,8 +38,9 @@ fn main() {
         strip(&mut value);
         fs::write(&json_path, serde_json::to_string(&value).unwrap()).unwrap();
         let protonum = if spec.protocol.as_deref() == Some("netlink-raw") { spec.protonum } else { None };
+        let types = if protonum.is_some() { spec.message_types() } else { Vec::new() };
         out.push_str(&format!(
-            "    ({name:?}, {:?}, {protonum:?}, include_str!({:?})),\n",
+            "    ({name:?}, {:?}, {protonum:?}, &{types:?}, include_str!({:?})),\n",
             spec.name,
             json_path.display().to_string()
         ));

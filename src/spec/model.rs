@@ -305,6 +305,37 @@ pub struct McastGroup {
 
 /// Parses a spec file's YAML. Specs are YAML 1.2 (the kernel's say so): `on`, `off`, `yes` and
 /// `no` are strings, as enum entries named that way need.
+impl SpecFile {
+    /// Every value the operations give a message (requests, replies, events, and the implicit
+    /// numbering of the unified model): for netlink-raw specs, the `nlmsg_type`s the spec
+    /// describes. The registry indexes operations by the same rule.
+    pub fn message_types(&self) -> Vec<u16> {
+        let mut all = Vec::new();
+        let Some(o) = &self.operations else { return all };
+        let directional = o.enum_model.as_deref() == Some("directional");
+        let mut next_req: u16 = 1;
+        for op in &o.list {
+            let subops = [&op.r#do, &op.dump];
+            let mut requests: Vec<u16> = subops.iter().filter_map(|s| s.as_ref()?.request.as_ref()?.value).collect();
+            let replies = subops.iter().filter_map(|s| s.as_ref()?.reply.as_ref()?.value);
+            if let Some(v) = op.value {
+                requests.push(v);
+            }
+            if requests.is_empty() && !directional {
+                requests.push(next_req);
+            }
+            if let Some(&last) = requests.iter().max() {
+                next_req = last.saturating_add(1);
+            }
+            all.extend(requests);
+            all.extend(replies);
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
 pub fn parse_yaml(text: &str) -> Result<SpecFile, serde_saphyr::Error> {
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options(text, options)

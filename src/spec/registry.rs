@@ -359,25 +359,35 @@ fn c_name(prefix: Option<&str>, name: &str) -> &'static str {
 
 include!(concat!(env!("OUT_DIR"), "/builtin_specs.rs"));
 
+/// What is known of a built-in spec before it is compiled.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinSpec {
+    pub name: &'static str,
+    /// The netlink-raw protocol number; `None` for generic netlink families.
+    pub protonum: Option<u16>,
+    /// The message types a netlink-raw spec describes.
+    pub types: &'static [u16],
+}
+
 impl Registry {
     /// The specs compiled into the binary (parsed from YAML at build time, embedded as JSON).
     pub fn builtin() -> Result<Registry, SpecError> {
-        Registry::builtin_only(|_, _| true)
+        Registry::builtin_only(|_| true)
     }
 
-    /// The built-in specs that `keep(protocol number, name)` wants (netlink-raw specs have a
-    /// protocol number; generic netlink ones are asked by family name). Compiling only the
-    /// families a capture holds keeps start-up short and memory small.
-    pub fn builtin_only(keep: impl Fn(Option<u16>, &str) -> bool) -> Result<Registry, SpecError> {
+    /// The built-in specs that `keep` wants. Compiling only the families a capture holds keeps
+    /// start-up short and memory small.
+    pub fn builtin_only(keep: impl Fn(&BuiltinSpec) -> bool) -> Result<Registry, SpecError> {
         let mut r = Registry::default();
         r.add_builtin(keep)?;
         Ok(r)
     }
 
     /// Adds the built-in specs that `keep` wants and that are not loaded yet.
-    pub fn add_builtin(&mut self, keep: impl Fn(Option<u16>, &str) -> bool) -> Result<(), SpecError> {
-        for (file, name, proto, json) in BUILTIN_SPECS.iter() {
-            if !keep(*proto, name) || self.families.iter().any(|f| f.name == *name) {
+    pub fn add_builtin(&mut self, keep: impl Fn(&BuiltinSpec) -> bool) -> Result<(), SpecError> {
+        for &(file, name, protonum, types, json) in BUILTIN_SPECS {
+            let about = BuiltinSpec { name, protonum, types };
+            if !keep(&about) || self.families.iter().any(|f| f.name == name) {
                 continue;
             }
             let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
@@ -863,6 +873,19 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_types_are_what_the_registry_indexes() {
+        for &(file, _, protonum, types, json) in BUILTIN_SPECS {
+            let spec: SpecFile = serde_json::from_str(json).unwrap();
+            let family = compile(file, spec).unwrap();
+            if protonum.is_some() {
+                let mut indexed: Vec<u16> = family.op_by_value.keys().copied().collect();
+                indexed.sort_unstable();
+                assert_eq!(indexed, types, "{file}");
+            }
+        }
+    }
 
     #[test]
     fn builtin_specs_load() {
