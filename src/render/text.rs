@@ -76,9 +76,9 @@ fn millis(out: &mut Vec<u8>, ns: Option<i64>) {
     }
     // Rounded to the nearest microsecond, as `{:.3}` of the milliseconds would be.
     let us = (ns.unsigned_abs() + 500) / 1000;
-    number(out, (us / 1000) as u64);
+    number(out, us / 1000);
     out.push(b'.');
-    let frac = (us % 1000) as u64;
+    let frac = us % 1000;
     out.extend_from_slice(&[b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8]);
     out.extend_from_slice(b" ms");
 }
