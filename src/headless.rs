@@ -55,6 +55,9 @@ pub struct Options {
 const KEPT_REQUESTS: usize = 4096;
 /// Frame bytes per batch handed to a worker (a batch's `-V` text is about 13 times as much).
 const BATCH_BYTES: usize = 32 << 10;
+/// Room for a batch's text, made once per buffer: growing buffers as they fill costs fresh
+/// memory (and the system's zeroing of it) again and again.
+const TEXT_PER_BATCH: usize = 32 * BATCH_BYTES;
 /// Batches handed out and not yet written, per worker: bounds memory whatever the file's size.
 const IN_FLIGHT_PER_WORKER: usize = 2;
 
@@ -418,7 +421,7 @@ fn run_parallel<W: Write>(
                     }
                     write_ready(sink, &mut finished, &mut written, &mut outcome, &mut pool, &mut spare)?;
                 }
-                let buffer = pool.pop().unwrap_or_default();
+                let buffer = pool.pop().unwrap_or_else(|| Vec::with_capacity(TEXT_PER_BATCH));
                 let _ = job_tx.send((sent, std::mem::take(&mut batch), buffer));
                 sent += 1;
                 bytes = 0;
