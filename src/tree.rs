@@ -158,9 +158,8 @@ pub struct Node {
     pub problem: Option<Problem>,
     /// One past the index of this node's last descendant.
     end: u32,
-    /// The node's name, attribute number and kind as one text (`IFLA_MTU (4) u32`), when it
-    /// is known ahead (nodes a spec describes): text trees write it at once.
-    prefix: Option<&'static str>,
+    /// What is known of the node ahead of decoding (nodes a spec describes).
+    known: Option<&'static Known>,
 }
 
 impl Node {
@@ -178,22 +177,38 @@ impl Node {
     }
 }
 
-/// Spaces before a node's ready-made line start (see [`Tree::prefix`]).
+/// Spaces before a node's ready-made line start (see [`Known::prefix`]).
 pub const PREFIX_PAD: usize = 64;
 
-/// A line start as [`Tree::set_prefix`] takes it, from a string literal.
+/// What is known of a node before decoding, shared by every node of one spec attribute or
+/// struct member: renderers use it instead of working it out for each node.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Known {
+    /// The node's name, attribute number and kind as one text (`IFLA_MTU (4) u32`), after
+    /// [`PREFIX_PAD`] spaces: a text line takes its indentation and its start in one piece.
+    pub prefix: &'static str,
+    /// The node's place among the fields summary lines read (see `render::summary`).
+    pub summary_field: Option<u8>,
+}
+
+/// A [`Known`] for a node named in the code, from a string literal `"name kind"` (such nodes are
+/// never summary fields; a test in `render::summary` checks the ones used).
 #[macro_export]
-macro_rules! padded_prefix {
+macro_rules! known {
     ($s:literal) => {
-        concat!("                                                                ", $s)
+        &$crate::tree::Known {
+            prefix: concat!("                                                                ", $s),
+            summary_field: None,
+        }
     };
 }
 
-/// A line start as [`Tree::set_prefix`] takes it, built at run time (and kept for good).
-pub fn leak_padded_prefix(s: &str) -> &'static str {
+/// A [`Known`] built at run time from `name (number) kind` (and kept for good: specs are).
+pub fn leak_known(line: &str, name: &str) -> &'static Known {
     let mut padded = " ".repeat(PREFIX_PAD);
-    padded.push_str(s);
-    Box::leak(padded.into_boxed_str())
+    padded.push_str(line);
+    let summary_field = crate::render::summary::field_index(name).map(|i| i as u8);
+    Box::leak(Box::new(Known { prefix: Box::leak(padded.into_boxed_str()), summary_field }))
 }
 
 /// Where a tree was, to go back to (a decoder that changes its mind about a part).
@@ -284,17 +299,16 @@ impl Tree {
             depth: self.depth,
             problem: None,
             end: id as u32 + 1,
-            prefix: None,
+            known: None,
         });
         id
     }
 
-    /// Sets the ready-made `name (number) kind` text of a node, which must be what its name,
-    /// attribute number and kind make (checked in debug builds), after [`PREFIX_PAD`] spaces (see
-    /// [`padded_prefix`]).
-    pub fn set_prefix(&mut self, id: NodeId, prefix: &'static str) {
-        debug_assert_eq!(&prefix[PREFIX_PAD..], self.prefix_text(id), "the prefix must match the node");
-        self.nodes[id].prefix = Some(prefix);
+    /// Says what is known of a node ahead; its text must be what the node's name, attribute
+    /// number and kind make (checked in debug builds).
+    pub fn set_known(&mut self, id: NodeId, known: &'static Known) {
+        debug_assert_eq!(&known.prefix[PREFIX_PAD..], self.prefix_text(id), "the prefix must match the node");
+        self.nodes[id].known = Some(known);
     }
 
     /// `name (number) kind`, as the node's fields make it.
@@ -306,10 +320,9 @@ impl Tree {
         }
     }
 
-    /// The ready-made `name (number) kind` text, if the node has one, after [`PREFIX_PAD`]
-    /// spaces: a text line takes its indentation and its start in one piece.
-    pub fn prefix(&self, id: NodeId) -> Option<&'static str> {
-        self.nodes[id].prefix
+    /// What is known of the node ahead, if anything.
+    pub fn known(&self, id: NodeId) -> Option<&'static Known> {
+        self.nodes[id].known
     }
 
     /// Adds a node without children.
@@ -406,7 +419,7 @@ impl Tree {
             depth,
             problem: None,
             end: at as u32 + 1,
-            prefix: None,
+            known: None,
         };
         self.nodes.insert(at, node);
         at
@@ -749,9 +762,11 @@ mod tests {
     }
 
     #[test]
-    fn padded_prefixes_have_the_pad() {
-        assert_eq!(crate::padded_prefix!("x").len(), PREFIX_PAD + 1);
-        assert_eq!(leak_padded_prefix("x"), crate::padded_prefix!("x"));
+    fn known_texts_have_the_pad() {
+        let known: &Known = crate::known!("x u8");
+        assert_eq!(known.prefix.len(), PREFIX_PAD + 4);
+        assert_eq!(leak_known("x u8", "x"), known);
+        assert_eq!(leak_known("IFLA_MTU (4) u32", "IFLA_MTU").summary_field, Some(14));
     }
 
     #[test]

@@ -107,13 +107,13 @@ pub(super) fn decode(decoder: &mut super::Decoder, msg: &mut Message, body: &[u8
     let cmd_value = Value::Enum { raw: u64::from(cmd), name: resolved.map(|(_, (name, _))| Text::Static(name)) };
     let tree = &mut msg.tree;
     let genl_header = tree.open("genlmsghdr", "struct genlmsghdr", Value::None, base, GENL_HDRLEN);
-    tree.set_prefix(genl_header, crate::padded_prefix!("genlmsghdr struct genlmsghdr"));
+    tree.set_known(genl_header, crate::known!("genlmsghdr struct genlmsghdr"));
     let id = tree.leaf("cmd", "u8", cmd_value, base, 1);
-    tree.set_prefix(id, crate::padded_prefix!("cmd u8"));
+    tree.set_known(id, crate::known!("cmd u8"));
     let id = tree.leaf("version", "u8", Value::Unsigned(u64::from(body[1])), base + 1, 1);
-    tree.set_prefix(id, crate::padded_prefix!("version u8"));
+    tree.set_known(id, crate::known!("version u8"));
     let id = tree.leaf("reserved", "u16", Value::Unsigned(read_uint(body, 2..4, msg.endian)), base + 2, 2);
-    tree.set_prefix(id, crate::padded_prefix!("reserved u16"));
+    tree.set_known(id, crate::known!("reserved u16"));
     tree.close(genl_header);
     match resolved {
         Some((family, (name, op))) => {

@@ -461,7 +461,7 @@ pub(crate) fn decode_body(
         ctx.header = Some((h, body));
         let def = &ctx.family.structs[h];
         let node = decode_struct(tree, ctx, h, Text::Static(def.name), body, base, 0);
-        tree.set_prefix(node, def.line);
+        tree.set_known(node, def.line);
         header_node = Some(node);
         used = tree.node(node).length();
         if used < def.size {
@@ -529,17 +529,17 @@ pub fn guess_direction(hdr: &NlMsgHdr) -> Direction {
 fn reserve_header(tree: &mut Tree, base: usize) -> NodeId {
     let at = |r: std::ops::Range<usize>| (base + r.start, r.len());
     let id = tree.open("nlmsghdr", "struct nlmsghdr", Value::None, base, NLMSG_HDRLEN);
-    tree.set_prefix(id, crate::padded_prefix!("nlmsghdr struct nlmsghdr"));
+    tree.set_known(id, crate::known!("nlmsghdr struct nlmsghdr"));
     for (name, kind, prefix, r) in [
-        ("nlmsg_len", "u32", crate::padded_prefix!("nlmsg_len u32"), field::LEN),
-        ("nlmsg_type", "u16", crate::padded_prefix!("nlmsg_type u16"), field::TYPE),
-        ("nlmsg_flags", "u16", crate::padded_prefix!("nlmsg_flags u16"), field::FLAGS),
-        ("nlmsg_seq", "u32", crate::padded_prefix!("nlmsg_seq u32"), field::SEQ),
-        ("nlmsg_pid", "u32", crate::padded_prefix!("nlmsg_pid u32"), field::PID),
+        ("nlmsg_len", "u32", crate::known!("nlmsg_len u32"), field::LEN),
+        ("nlmsg_type", "u16", crate::known!("nlmsg_type u16"), field::TYPE),
+        ("nlmsg_flags", "u16", crate::known!("nlmsg_flags u16"), field::FLAGS),
+        ("nlmsg_seq", "u32", crate::known!("nlmsg_seq u32"), field::SEQ),
+        ("nlmsg_pid", "u32", crate::known!("nlmsg_pid u32"), field::PID),
     ] {
         let (o, l) = at(r);
         let leaf = tree.leaf(name, kind, Value::None, o, l);
-        tree.set_prefix(leaf, prefix);
+        tree.set_known(leaf, prefix);
     }
     tree.close(id);
     id

@@ -10,7 +10,8 @@ use crate::tree::{NodeId, Tree, Value};
 macro_rules! fields {
     ($($i:literal $name:literal,)*) => {
         const FIELDS: &[&str] = &[$($name),*];
-        fn field_index(name: &str) -> Option<usize> {
+        /// The place of a node name among the fields summary lines read.
+        pub fn field_index(name: &str) -> Option<usize> {
             match name { $($name => Some($i),)* _ => None }
         }
     };
@@ -134,7 +135,12 @@ fn collect(msg: &Message) -> Found {
     let mut found = [NONE; FIELDS.len()];
     let tree = &msg.tree;
     let mut check = |id: NodeId| {
-        if let Some(i) = field_index(tree.name(id))
+        // Spec nodes know their field ahead; others are looked up by name.
+        let field = match tree.known(id) {
+            Some(known) => known.summary_field.map(usize::from),
+            None => field_index(tree.name(id)),
+        };
+        if let Some(i) = field
             && found[i] == NONE
         {
             found[i] = id as u32;
@@ -231,5 +237,13 @@ mod tests {
             assert_eq!(field_index(name), Some(i), "{name}");
         }
         assert!(SHOWN.iter().all(|&(f, _, p)| f < FIELDS.len() && p.is_none_or(|p| p < FIELDS.len())));
+        assert!(FIELDS.len() < usize::from(u8::MAX));
+        // Nodes named in the code say they are no summary field.
+        for name in ["nlmsghdr", "nlmsg_len", "nlmsg_type", "nlmsg_flags", "nlmsg_seq", "nlmsg_pid"] {
+            assert_eq!(field_index(name), None, "{name}");
+        }
+        for name in ["genlmsghdr", "cmd", "version", "reserved"] {
+            assert_eq!(field_index(name), None, "{name}");
+        }
     }
 }

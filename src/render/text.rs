@@ -248,9 +248,9 @@ pub fn write_nodes(out: &mut Vec<u8>, tree: &Tree, range: std::ops::Range<NodeId
 fn write_line(out: &mut Vec<u8>, tree: &Tree, id: NodeId, depth: usize, style: Style) {
     let n = tree.node(id);
     let indent = (2 * (depth + usize::from(n.depth))).min(SPACES.len());
-    match tree.prefix(id).filter(|_| !style.color && indent <= PREFIX_PAD) {
+    match tree.known(id).filter(|_| !style.color && indent <= PREFIX_PAD) {
         // Indentation and line start in one piece.
-        Some(prefix) => out.extend_from_slice(&prefix.as_bytes()[PREFIX_PAD - indent..]),
+        Some(known) => out.extend_from_slice(&known.prefix.as_bytes()[PREFIX_PAD - indent..]),
         None => {
             out.extend_from_slice(&SPACES[..indent]);
             out.extend_from_slice(tree.str(n.name).as_bytes());

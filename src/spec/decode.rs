@@ -184,12 +184,12 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
             MemberType::Pad(_) => {}
             MemberType::Scalar(s) => {
                 let id = tree.leaf(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size);
-                tree.set_prefix(id, m.line);
+                tree.set_known(id, m.line);
             }
             MemberType::String(_) => {
                 let v = string_value(tree, bytes);
                 let id = tree.leaf(m.name, m.kind, v, base + pos, size);
-                tree.set_prefix(id, m.line);
+                tree.set_known(id, m.line);
             }
             MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
                 decode_struct(tree, ctx, *inner, Text::Static(m.name), bytes, base + pos, depth + 1);
@@ -197,7 +197,7 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
             MemberType::Binary { .. } | MemberType::Flexible { .. } => {
                 let v = bytes_value(tree, bytes, m.pres.hint);
                 let id = tree.leaf(m.name, m.kind, v, base + pos, size);
-                tree.set_prefix(id, m.line);
+                tree.set_known(id, m.line);
             }
         }
         pos += size;
@@ -422,7 +422,7 @@ fn decode_attr(tree: &mut Tree, ctx: Ctx, set: Option<SetId>, a: &RawAttr, sibli
     n.attr_type = Some(a.ty);
     // Named and typed as the spec says (a sub-message shows as a nest): the spec's text fits.
     if n.name == Text::Static(spec.name) && n.kind == Text::Static(spec.kind) {
-        tree.set_prefix(id, spec.line);
+        tree.set_known(id, spec.line);
     }
 }
 

@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use super::model::{Entry, NumOrName, SpecFile};
 use crate::netlink::header::OpKind;
-use crate::tree::leak_padded_prefix;
+use crate::tree::{Known, leak_known};
 
 #[derive(Debug, Error)]
 pub enum SpecError {
@@ -158,7 +158,7 @@ pub struct AttrSpec {
     /// (`binary (struct ifla-cacheinfo)`).
     pub kind: &'static str,
     /// `name (number) kind`, how a text tree line starts (written at once, not in pieces).
-    pub line: &'static str,
+    pub line: &'static Known,
     pub ty: AttrType,
     pub pres: Presentation,
 }
@@ -203,7 +203,7 @@ pub struct MemberSpec {
     pub name: &'static str,
     pub kind: &'static str,
     /// `name kind`, how a text tree line starts.
-    pub line: &'static str,
+    pub line: &'static Known,
     pub ty: MemberType,
     pub pres: Presentation,
 }
@@ -231,7 +231,7 @@ pub struct StructDef {
     /// `struct <name>`, as nodes show it.
     pub kind: &'static str,
     /// `name kind`, how the text line of a struct named by its own name starts.
-    pub line: &'static str,
+    pub line: &'static Known,
     pub members: Vec<MemberSpec>,
     pub size: usize,
 }
@@ -609,14 +609,14 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 &owner,
             )?;
             let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
-            let line = leak_padded_prefix(&format!("{name} {kind}"));
+            let line = leak_known(&format!("{name} {kind}"), &name);
             members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres });
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
         structs.push(StructDef {
             kind: leak(format!("struct {c_struct}")),
-            line: leak_padded_prefix(&format!("{c_struct} struct {c_struct}")),
+            line: leak_known(&format!("{c_struct} struct {c_struct}"), &c_struct),
             name: leak(c_struct),
             members,
             size: 0,
@@ -761,7 +761,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             set.by_type[idx] = Some(AttrSpec {
                 name,
                 spec_name: leak(a.name.clone()),
-                line: leak_padded_prefix(&format!("{name} ({value}) {kind}")),
+                line: leak_known(&format!("{name} ({value}) {kind}"), name),
                 kind: leak(kind),
                 ty,
                 pres,
