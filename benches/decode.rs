@@ -1,24 +1,27 @@
-//! Decoding throughput: frames of a real rtnetlink dump through the full decoder (spec engine
-//! included), and the `-V` text rendering of them. Uses ../shared's big route dump when present,
-//! else the bundled address capture.
+//! Decoding throughput on a real rtnetlink dump (../shared's big route dump when present, else
+//! the bundled address capture): the decoder alone (spec engine included), decoding with the
+//! `-V` text rendering on one thread, the whole headless `-V` run (first pass, then decoding and
+//! rendering on every core) into a sink that keeps nothing, and compiling every built-in spec.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nlscope::capture::{self, Frame};
 use nlscope::decode::Decoder;
+use nlscope::first_pass;
+use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::render::text::{Style, write_tree};
 use nlscope::spec::Registry;
 
-fn frames() -> Vec<Frame> {
+fn capture_path() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let big = root.join("../shared/captures/real/rtnl_route_dump_big.pcap");
-    let path = if big.exists() { big } else { root.join("captures/rtnl_addr.pcap") };
-    capture::open(&path).unwrap().collect::<Result<_, _>>().unwrap()
+    if big.exists() { big } else { root.join("captures/rtnl_addr.pcap") }
 }
 
 fn bench(c: &mut Criterion) {
-    let frames = frames();
+    let path = capture_path();
+    let frames: Vec<Frame> = capture::open(&path).unwrap().collect::<Result<_, _>>().unwrap();
     let registry = Registry::builtin().unwrap();
     let bytes: usize = frames.iter().map(|f| f.data.len()).sum();
     let mut g = c.benchmark_group("decode");
@@ -27,7 +30,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("decode_frames", |b| {
         b.iter(|| {
             let mut d = Decoder::new(&registry);
-            frames.iter().map(|f| d.decode_frame(f).messages.len()).sum::<usize>()
+            frames.iter().map(|f| d.stream_frame(f, |_, _| true).messages).sum::<usize>()
         })
     });
     g.bench_function("decode_and_render_tree", |b| {
@@ -36,11 +39,31 @@ fn bench(c: &mut Criterion) {
             out.clear();
             let mut d = Decoder::new(&registry);
             for f in &frames {
-                for m in d.decode_frame(f).messages {
-                    write_tree(&mut out, &m, Style { color: false });
-                }
+                d.stream_frame(f, |_, m| {
+                    write_tree(&mut out, m, Style { color: false });
+                    true
+                });
             }
             out.len()
+        })
+    });
+    g.bench_function("headless_verbose_all_cores", |b| {
+        let opts = Options {
+            format: Format::Text,
+            verbose: true,
+            hex: false,
+            quiet: false,
+            style: Style { color: false },
+            stats: false,
+            failures: false,
+            looked_ahead: true,
+        };
+        b.iter(|| {
+            let scan = first_pass::scan(&path, &[]).unwrap();
+            let decoder = Decoder::with_families(&scan.registry, scan.families);
+            // Into a sink that keeps nothing, as `> /dev/null` does.
+            let mut sink = Sink { out: std::io::sink(), flush_each_frame: false };
+            headless::run(capture::open(&path).unwrap(), decoder, scan.ahead, opts, None, &mut sink).unwrap()
         })
     });
     g.finish();
