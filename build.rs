@@ -24,7 +24,7 @@ fn main() {
     let mut out = String::from(
         "/// Every spec file of `dissectors/`, parsed at build time: (file name, spec as JSON).\n\
          /// With each: the spec's name, its netlink-raw protocol number (None: generic netlink), and\n\
-         /// the message types it describes (netlink-raw specs).\n\
+         /// the message types it describes (netlink-raw specs), by which the registry finds it.\n\
          #[allow(clippy::type_complexity)]\n\
          const BUILTIN_SPECS: &[(&str, &str, Option<u16>, &[u16], &str)] = &[\n",
     );

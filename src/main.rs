@@ -96,21 +96,20 @@ fn run() -> anyhow::Result<ExitCode> {
     let Some(path) = cli.read.clone() else {
         bail!("no capture to read: give one with -r FILE (or -r - for standard input)");
     };
-    // A file is read twice: a first pass over its headers (see `first_pass`), then decoding.
-    // Standard input cannot be read twice: there every spec is loaded, and ids and links are
-    // learned as frames pass (requests cannot know their replies yet).
+    // Specs are compiled as messages need them. A file is read twice: a first pass over its
+    // headers (see `first_pass`), then decoding. Standard input cannot be read twice: there ids
+    // and links are learned as frames pass (requests cannot know their replies yet).
     let stdin = path == std::path::Path::new("-");
-    let (mut registry, families, ahead) = if stdin {
-        let registry = Registry::builtin().context("the built-in dissector specs do not load")?;
+    let mut registry = Registry::builtin().context("the built-in dissector specs do not load")?;
+    let (families, ahead) = if stdin {
         let mut scout = Decoder::new(&registry);
         for (name, id) in &cli.genl_family {
             scout.set_genl_family(*id, name);
         }
-        let families = scout.into_families();
-        (registry, families, Correlator::default())
+        (scout.into_families(), Correlator::default())
     } else {
         let scan = first_pass::scan(&path, &cli.genl_family)?;
-        (scan.registry, scan.families, scan.ahead)
+        (scan.families, scan.ahead)
     };
     for dir in &cli.spec_dir {
         registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;

@@ -17,7 +17,7 @@ const PROC_EVENT_LEN: usize = 16;
 
 /// Decodes a connector message body; false when the spec is not loaded.
 pub(super) fn decode(tree: &mut Tree, registry: &Registry, endian: Endianness, body: &[u8], base: usize) -> bool {
-    let Some(family) = registry.families().iter().find(|f| f.name == "connector") else { return false };
+    let Some(family) = registry.family_named("connector") else { return false };
     let ctx = Ctx::new(family, endian);
     let sid = |name: &str| family.structs.iter().position(|s| s.name == name);
     let (Some(cn_msg), Some(mcast), Some(event)) = (sid("cn_msg"), sid("proc_cn_mcast"), sid("proc_event")) else {

@@ -36,9 +36,7 @@ const NFGENMSG_LEN: usize = 4;
 fn nfgenmsg(decoder: &Decoder, msg: &mut Message, body: &[u8], base: usize) -> bool {
     let found = decoder
         .registry
-        .families()
-        .iter()
-        .filter(|f| f.protonum == Some(NETLINK_NETFILTER))
+        .raw_families(NETLINK_NETFILTER)
         .find_map(|f| Some((f, f.structs.iter().position(|s| s.name == "nfgenmsg")?)));
     let Some((family, sid)) = found else { return false };
     decode_struct(&mut msg.tree, Ctx::new(family, msg.endian), sid, Text::Static("nfgenmsg"), body, base, 0);

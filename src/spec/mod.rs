@@ -4,4 +4,4 @@ pub mod decode;
 pub mod model;
 pub mod registry;
 
-pub use registry::{BuiltinSpec, Family, Op, Registry, SpecError};
+pub use registry::{Family, Op, Registry, SpecError};

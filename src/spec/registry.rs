@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use thiserror::Error;
 
@@ -335,13 +336,25 @@ impl Family {
     }
 }
 
-/// All loaded specs, indexed for decoding.
+/// Where a spec is: built in (compiled on first use) or loaded at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Builtin(usize),
+    Loaded(usize),
+}
+
+/// The specs, indexed for decoding. Built-in specs are compiled the first time a message needs
+/// them (their message types are known from the build), so start-up costs nothing for families
+/// a capture does not hold; threads share the registry and whichever asks first compiles.
 #[derive(Debug, Default)]
 pub struct Registry {
-    families: Vec<Family>,
-    /// (protocol, message type) to family.
-    raw: FxHashMap<(u16, u16), usize>,
-    genl: FxHashMap<&'static str, usize>,
+    /// Parallel to `BUILTIN_SPECS` (empty for a registry without built-in specs).
+    builtin: Vec<OnceLock<Option<Family>>>,
+    /// Specs loaded at run time (`--spec-dir`).
+    loaded: Vec<Family>,
+    /// (protocol, message type) to spec.
+    raw: FxHashMap<(u16, u16), Slot>,
+    genl: FxHashMap<&'static str, Slot>,
 }
 
 fn leak(s: String) -> &'static str {
@@ -359,42 +372,48 @@ fn c_name(prefix: Option<&str>, name: &str) -> &'static str {
 
 include!(concat!(env!("OUT_DIR"), "/builtin_specs.rs"));
 
-/// What is known of a built-in spec before it is compiled.
-#[derive(Debug, Clone, Copy)]
-pub struct BuiltinSpec {
-    pub name: &'static str,
-    /// The netlink-raw protocol number; `None` for generic netlink families.
-    pub protonum: Option<u16>,
-    /// The message types a netlink-raw spec describes.
-    pub types: &'static [u16],
-}
-
 impl Registry {
-    /// The specs compiled into the binary (parsed from YAML at build time, embedded as JSON).
+    /// The specs built into the binary (parsed from YAML at build time, embedded as JSON),
+    /// indexed; each is compiled when first used.
     pub fn builtin() -> Result<Registry, SpecError> {
-        Registry::builtin_only(|_| true)
-    }
-
-    /// The built-in specs that `keep` wants. Compiling only the families a capture holds keeps
-    /// start-up short and memory small.
-    pub fn builtin_only(keep: impl Fn(&BuiltinSpec) -> bool) -> Result<Registry, SpecError> {
-        let mut r = Registry::default();
-        r.add_builtin(keep)?;
+        let mut r = Registry { builtin: BUILTIN_SPECS.iter().map(|_| OnceLock::new()).collect(), ..Registry::default() };
+        for (i, &(_, name, protonum, types, _)) in BUILTIN_SPECS.iter().enumerate() {
+            match protonum {
+                Some(p) => {
+                    for &t in types {
+                        r.raw.insert((p, t), Slot::Builtin(i));
+                    }
+                }
+                None => {
+                    r.genl.insert(name, Slot::Builtin(i));
+                }
+            }
+        }
         Ok(r)
     }
 
-    /// Adds the built-in specs that `keep` wants and that are not loaded yet.
-    pub fn add_builtin(&mut self, keep: impl Fn(&BuiltinSpec) -> bool) -> Result<(), SpecError> {
-        for &(file, name, protonum, types, json) in BUILTIN_SPECS {
-            let about = BuiltinSpec { name, protonum, types };
-            if !keep(&about) || self.families.iter().any(|f| f.name == name) {
-                continue;
-            }
-            let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
-            let spec: SpecFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
-            self.insert(compile(file, spec).map_err(invalid)?);
+    /// Compiles every built-in spec now (a test, and a benchmark, want them all).
+    pub fn compile_all(&self) -> Result<usize, SpecError> {
+        for i in 0..self.builtin.len() {
+            compile_builtin(i)?;
         }
-        Ok(())
+        Ok(self.builtin.len())
+    }
+
+    fn get(&self, slot: Slot) -> Option<&Family> {
+        match slot {
+            Slot::Loaded(i) => Some(&self.loaded[i]),
+            Slot::Builtin(i) => self.builtin[i]
+                .get_or_init(|| match compile_builtin(i) {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        // Every built-in spec compiles in the tests; say so if one does not.
+                        eprintln!("nlscope: built-in spec left out: {e}");
+                        None
+                    }
+                })
+                .as_ref(),
+        }
     }
 
     /// Loads every `*.yaml` in `dir`; a spec replaces a loaded one of the same name.
@@ -413,7 +432,7 @@ impl Registry {
         Ok(paths.len())
     }
 
-    /// Parses and compiles one spec.
+    /// Parses and compiles one spec; it replaces a built-in or loaded spec of the same name.
     pub fn add_text(&mut self, file: &str, text: &str) -> Result<(), SpecError> {
         let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
         let spec = super::model::parse_yaml(text).map_err(|e| invalid(e.to_string()))?;
@@ -423,45 +442,73 @@ impl Registry {
     }
 
     fn insert(&mut self, family: Family) {
-        if let Some(old) = self.families.iter().position(|f| f.name == family.name) {
-            // Override: drop every index entry of the old spec, keep its slot for the new one.
-            self.raw.retain(|_, v| *v != old);
-            self.genl.retain(|_, v| *v != old);
-            self.families[old] = family;
-            self.index(old);
-        } else {
-            self.families.push(family);
-            self.index(self.families.len() - 1);
-        }
-    }
-
-    fn index(&mut self, idx: usize) {
-        let f = &self.families[idx];
+        // Drop every index entry of a spec of the same name, built in or loaded.
+        let replaced = |slot: &Slot| match *slot {
+            Slot::Builtin(i) => BUILTIN_SPECS[i].1 == family.name,
+            Slot::Loaded(i) => self.loaded[i].name == family.name,
+        };
+        self.raw.retain(|_, v| !replaced(v));
+        self.genl.retain(|_, v| !replaced(v));
+        let slot = match self.loaded.iter().position(|f| f.name == family.name) {
+            Some(old) => {
+                self.loaded[old] = family;
+                old
+            }
+            None => {
+                self.loaded.push(family);
+                self.loaded.len() - 1
+            }
+        };
+        let f = &self.loaded[slot];
         match f.protonum {
             Some(proto) => {
                 for &value in f.op_by_value.keys() {
-                    self.raw.insert((proto, value), idx);
+                    self.raw.insert((proto, value), Slot::Loaded(slot));
                 }
             }
             None => {
-                self.genl.insert(f.name, idx);
+                self.genl.insert(f.name, Slot::Loaded(slot));
             }
         }
-    }
-
-    pub fn families(&self) -> &[Family] {
-        &self.families
     }
 
     /// The spec describing a message type of a raw (non-generic) protocol.
     pub fn raw_family(&self, protocol: u16, ty: u16) -> Option<&Family> {
-        self.raw.get(&(protocol, ty)).map(|&f| &self.families[f])
+        self.get(*self.raw.get(&(protocol, ty))?)
     }
 
     /// A generic netlink family's spec by its name (`nlctrl`, `nl80211`).
     pub fn genl_family(&self, name: &str) -> Option<&Family> {
-        self.genl.get(name).map(|&i| &self.families[i])
+        self.get(*self.genl.get(name)?)
     }
+
+    /// A spec by its name, whatever its protocol (`connector`).
+    pub fn family_named(&self, name: &str) -> Option<&Family> {
+        if let Some(f) = self.loaded.iter().find(|f| f.name == name) {
+            return Some(f);
+        }
+        let i = BUILTIN_SPECS.iter().position(|s| s.1 == name).filter(|&i| i < self.builtin.len())?;
+        self.get(Slot::Builtin(i))
+    }
+
+    /// The specs of a netlink-raw protocol, loaded ones first (each compiled as it is reached).
+    pub fn raw_families(&self, protocol: u16) -> impl Iterator<Item = &Family> {
+        let loaded = self.loaded.iter().filter(move |f| f.protonum == Some(protocol));
+        let builtin = (0..self.builtin.len())
+            .filter(move |&i| {
+                BUILTIN_SPECS[i].2 == Some(protocol) && !self.loaded.iter().any(|f| f.name == BUILTIN_SPECS[i].1)
+            })
+            .filter_map(|i| self.get(Slot::Builtin(i)));
+        loaded.chain(builtin)
+    }
+}
+
+/// Compiles built-in spec `i`.
+fn compile_builtin(i: usize) -> Result<Family, SpecError> {
+    let (file, _, _, _, json) = BUILTIN_SPECS[i];
+    let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
+    let spec: SpecFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+    compile(file, spec).map_err(invalid)
 }
 
 fn num(v: &NumOrName, consts: &HashMap<String, i64>) -> Result<i64, String> {
@@ -890,6 +937,7 @@ mod tests {
     #[test]
     fn builtin_specs_load() {
         let r = Registry::builtin().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.compile_all().unwrap_or_else(|e| panic!("{e}")), BUILTIN_SPECS.len());
         let f = r.raw_family(0, 16).expect("RTM_NEWLINK");
         assert_eq!(f.op(16).unwrap().name, "RTM_NEWLINK");
     }
