@@ -376,7 +376,8 @@ impl Registry {
     /// The specs built into the binary (parsed from YAML at build time, embedded as JSON),
     /// indexed; each is compiled when first used.
     pub fn builtin() -> Result<Registry, SpecError> {
-        let mut r = Registry { builtin: BUILTIN_SPECS.iter().map(|_| OnceLock::new()).collect(), ..Registry::default() };
+        let mut r =
+            Registry { builtin: BUILTIN_SPECS.iter().map(|_| OnceLock::new()).collect(), ..Registry::default() };
         for (i, &(_, name, protonum, types, _)) in BUILTIN_SPECS.iter().enumerate() {
             match protonum {
                 Some(p) => {
