@@ -111,6 +111,9 @@ pub enum Value {
     },
     /// A 16-byte UUID.
     Uuid([u8; 16]),
+    /// An MPLS label stack: 32-bit big-endian entries (label 20 bits, traffic class 3,
+    /// bottom of stack 1, TTL 8).
+    Mpls(Span),
     /// A negated errno as netlink carries it (0 is success).
     Errno(i32),
 }
@@ -571,6 +574,7 @@ impl Tree {
                 }
                 out.push(b')');
             }
+            Value::Mpls(s) => write_mpls(out, self.byte_slice(s)),
             Value::Errno(0) => out.extend_from_slice(b"0 (success)"),
             Value::Errno(e) => {
                 out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
@@ -694,6 +698,28 @@ const BYTE_DIGITS: [([u8; 3], u8); 256] = {
     t
 };
 
+/// Labels joined by `/` as iproute2 writes them (`100/200`), each with its traffic class and TTL
+/// when they are not 0, and a note when the last entry lacks the bottom-of-stack bit.
+fn write_mpls(out: &mut Vec<u8>, b: &[u8]) {
+    let entries: Vec<u32> = b.chunks_exact(4).map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes"))).collect();
+    for (i, &e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b'/');
+        }
+        let (label, tc, ttl) = (e >> 12, (e >> 9) & 7, e & 0xff);
+        out.extend_from_slice(itoa::Buffer::new().format(label).as_bytes());
+        if tc != 0 {
+            let _ = write!(Adapter(out), " tc {tc}");
+        }
+        if ttl != 0 {
+            let _ = write!(Adapter(out), " ttl {ttl}");
+        }
+    }
+    if entries.last().is_some_and(|&e| e & 0x100 == 0) {
+        out.extend_from_slice(b" (no bottom-of-stack bit)");
+    }
+}
+
 pub fn write_ipv4(out: &mut Vec<u8>, a: [u8; 4]) {
     // At most 15 bytes, assembled on the stack and added at once.
     let mut buf = [0u8; 16];
@@ -788,6 +814,10 @@ mod tests {
             "NFT_CONTINUE (-1)"
         );
         assert_eq!(t.value_string(&Value::Errno(-17)), "-17 EEXIST (File exists)");
+        let mpls = Value::Mpls(t.bytes(&[0x00, 0x06, 0x40, 0x00, 0x00, 0x0c, 0x81, 0x40]));
+        assert_eq!(t.value_string(&mpls), "100/200 ttl 64");
+        let cut = Value::Mpls(t.bytes(&[0x00, 0x06, 0x40, 0x00]));
+        assert_eq!(t.value_string(&cut), "100 (no bottom-of-stack bit)");
         let u = Value::Uuid(*b"\x12\x34\x56\x78\x9a\xbc\xde\xf0\x12\x34\x56\x78\x9a\xbc\xde\xf0");
         assert_eq!(t.value_string(&u), "12345678-9abc-def0-1234-56789abcdef0");
     }

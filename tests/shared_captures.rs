@@ -101,3 +101,41 @@ fn real_uevent_payloads_decode() {
     );
     assert!(f.contains(&("SUBSYSTEM".into(), "backlight".into())), "{f:?}");
 }
+
+/// Every value of the named node in a message body, depth-first.
+fn values_named(nodes: &serde_json::Value, name: &str, out: &mut Vec<serde_json::Value>) {
+    for n in nodes.as_array().into_iter().flatten() {
+        if n["name"] == name {
+            out.push(n["value"].clone());
+        }
+        values_named(&n["children"], name, out);
+    }
+}
+
+#[test]
+fn mpls_label_stacks_are_labels() {
+    // MANIFEST.md: `ip -f mpls route add 300 as 400 via inet 192.0.2.3 dev d0`, routes 301 and
+    // 302, and `ip route add 10.10.0.0/16 encap mpls 100/200 via 192.0.2.2 dev d0`.
+    let Some(root) = shared_captures() else { return };
+    let lines = json_lines(&root.join("real/rtnl_route_encap.pcap"));
+    let mut dst = Vec::new();
+    let mut newdst = Vec::new();
+    let mut encap = Vec::new();
+    let mut via = Vec::new();
+    for l in lines.iter().filter(|l| l["type"] == "RTM_NEWROUTE" && l["direction"] == "to-kernel") {
+        let body = &l["body"];
+        let mut family = Vec::new();
+        values_named(body, "rtm_family", &mut family);
+        if family.first().is_some_and(|f| f["name"] == "AF_MPLS") {
+            values_named(body, "RTA_DST", &mut dst);
+            values_named(body, "RTA_NEWDST", &mut newdst);
+            values_named(body, "rtvia_addr", &mut via);
+        }
+        values_named(body, "MPLS_IPTUNNEL_DST", &mut encap);
+    }
+    assert_eq!(dst, ["300", "301", "302"]);
+    assert_eq!(newdst, ["400"]);
+    // The next hop's own family (AF_INET) governs its address.
+    assert_eq!(via, ["192.0.2.3", "192.0.2.4"]);
+    assert_eq!(encap, ["100/200"]);
+}

@@ -24,7 +24,7 @@ use crate::capture::{Direction, Frame, Timestamp};
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, field};
 use crate::netlink::protocol::{self, NETLINK_AUDIT, NETLINK_GENERIC, NETLINK_KOBJECT_UEVENT, NETLINK_USERSOCK};
 use crate::spec::Registry;
-use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct, narrow_ipv4};
+use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct, narrow_ipv4, own_family};
 use crate::tree::{FlagTable, NodeId, Problem, Text, Tree, Value};
 
 /// One decoded netlink message.
@@ -463,6 +463,7 @@ pub(crate) fn decode_body(
         let node = decode_struct(tree, ctx, h, Text::Static(def.name), body, base, 0);
         tree.set_known(node, def.line);
         header_node = Some(node);
+        ctx.addr_family = own_family(tree, node);
         used = tree.node(node).length();
         if used < def.size {
             tree.node_mut(node).length = body.len() as u32;
@@ -484,14 +485,7 @@ pub(crate) fn decode_body(
             unknown_payload(tree, rest, base + used, ctx.host);
         }
     }
-    let header_family = header_node.and_then(|h| {
-        tree.children(h)
-            .find(|&c| {
-                let name = tree.name(c);
-                name == "family" || name.ends_with("_family")
-            })
-            .and_then(|c| tree.node(c).value.as_u64())
-    });
+    let header_family = header_node.and_then(|h| own_family(tree, h));
     narrow_ipv4(tree, first, header_family);
 }
 

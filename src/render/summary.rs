@@ -196,7 +196,11 @@ pub fn write_summary_text(out: &mut Vec<u8>, msg: &Message) {
         out.extend_from_slice(label.as_bytes());
         out.push(b' ');
         push_short(out, tree, &tree.node(node).value);
-        if let Some(len) = prefix.and_then(|p| get(&found, p)).and_then(|n| tree.node(n).value.as_u64()) {
+        // A prefix length belongs to addresses (an MPLS label is 20 bits, always).
+        let is_address = !matches!(tree.node(node).value, Value::Mpls(_));
+        if let Some(len) =
+            prefix.filter(|_| is_address).and_then(|p| get(&found, p)).and_then(|n| tree.node(n).value.as_u64())
+        {
             out.push(b'/');
             out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         }

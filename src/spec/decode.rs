@@ -26,11 +26,14 @@ pub struct Ctx<'a> {
     /// The message's fixed header and its bytes: sub-message selectors may name one of its
     /// fields (`ifi-family` picks how IFLA_AF_SPEC and IFLA_PROTINFO are laid out).
     pub header: Option<(StructId, &'a [u8])>,
+    /// The address family in force: the fixed header's, or that of the struct being decoded
+    /// (`rtvia_family`). An `ipv4-or-v6` field of an AF_MPLS message is a label stack.
+    pub addr_family: Option<u64>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(family: &'a Family, host: Endianness) -> Self {
-        Ctx { family, host, header: None }
+        Ctx { family, host, header: None, addr_family: None }
     }
 }
 
@@ -77,9 +80,14 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
     if s.signed() { Value::Signed(raw as i64) } else { Value::Unsigned(raw) }
 }
 
-/// Bytes shown by their display hint.
-fn bytes_value(tree: &mut Tree, bytes: &[u8], hint: Option<Hint>) -> Value {
+const AF_MPLS: u64 = 28;
+
+/// Bytes shown by their display hint, in the address family in force.
+fn bytes_value(tree: &mut Tree, bytes: &[u8], hint: Option<Hint>, addr_family: Option<u64>) -> Value {
+    let label_stack = !bytes.is_empty() && bytes.len().is_multiple_of(4);
     match (hint, bytes.len()) {
+        (Some(Hint::Mpls), _) if label_stack => Value::Mpls(tree.bytes(bytes)),
+        (Some(Hint::Ipv4OrV6), _) if label_stack && addr_family == Some(AF_MPLS) => Value::Mpls(tree.bytes(bytes)),
         (Some(Hint::Mac), _) if !bytes.is_empty() => Value::Mac(tree.bytes(bytes)),
         (Some(Hint::Ipv4 | Hint::Ipv4OrV6), 4) => Value::Ipv4([bytes[0], bytes[1], bytes[2], bytes[3]]),
         (Some(Hint::Ipv6 | Hint::Ipv4OrV6), 16) => Value::Ipv6(bytes.try_into().expect("16 bytes")),
@@ -92,7 +100,7 @@ const AF_INET: u64 = 2;
 
 /// The address family a struct node names in a member of its own (`family`, `rtm_family`,
 /// `idiag_family`...).
-fn own_family(tree: &Tree, id: NodeId) -> Option<u64> {
+pub fn own_family(tree: &Tree, id: NodeId) -> Option<u64> {
     tree.children(id)
         .find(|&c| {
             let name = tree.name(c);
@@ -164,6 +172,8 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
     let def = &ctx.family.structs[sid];
     let id = tree.open(name, def.kind, Value::None, base, 0);
     let mut pos = 0;
+    // A struct's own address family governs the members after it (`rtvia_family`, `rtvia_addr`).
+    let mut ctx = ctx;
     for m in &def.members {
         let size = m.size(&ctx.family.structs);
         if pos + size > data.len() {
@@ -183,7 +193,11 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
         match &m.ty {
             MemberType::Pad(_) => {}
             MemberType::Scalar(s) => {
-                let id = tree.leaf(m.name, m.kind, scalar_value(ctx, bytes, *s, &m.pres, false), base + pos, size);
+                let value = scalar_value(ctx, bytes, *s, &m.pres, false);
+                if m.name == "family" || m.name.ends_with("_family") {
+                    ctx.addr_family = value.as_u64();
+                }
+                let id = tree.leaf(m.name, m.kind, value, base + pos, size);
                 tree.set_known(id, m.line);
             }
             MemberType::String(_) => {
@@ -195,7 +209,7 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
                 decode_struct(tree, ctx, *inner, Text::Static(m.name), bytes, base + pos, depth + 1);
             }
             MemberType::Binary { .. } | MemberType::Flexible { .. } => {
-                let v = bytes_value(tree, bytes, m.pres.hint);
+                let v = bytes_value(tree, bytes, m.pres.hint, ctx.addr_family);
                 let id = tree.leaf(m.name, m.kind, v, base + pos, size);
                 tree.set_known(id, m.line);
             }
@@ -223,7 +237,7 @@ fn flexible_member(
         (None, _) => 0,
     };
     if rest.is_empty() || entry == 0 || depth >= MAX_DEPTH {
-        let v = bytes_value(tree, rest, m.pres.hint);
+        let v = bytes_value(tree, rest, m.pres.hint, ctx.addr_family);
         tree.leaf(m.name, m.kind, v, base, rest.len());
         return;
     }
@@ -236,7 +250,7 @@ fn flexible_member(
             Some(s) => decode_struct(tree, ctx, s, name, &rest[pos..], base + pos, depth + 1),
             None => {
                 let b = &rest[pos..(pos + entry).min(rest.len())];
-                let v = bytes_value(tree, b, m.pres.hint);
+                let v = bytes_value(tree, b, m.pres.hint, ctx.addr_family);
                 tree.leaf(name, "binary", v, base + pos, b.len())
             }
         };
@@ -526,7 +540,7 @@ fn decode_attr_payload(
             _ => wrong_len(tree, format_args!("a whole number of elements")),
         },
         AttrType::Binary { .. } => {
-            let v = bytes_value(tree, p, spec.pres.hint);
+            let v = bytes_value(tree, p, spec.pres.hint, ctx.addr_family);
             tree.leaf(spec.name, spec.kind, v, 0, 0)
         }
         AttrType::Bitfield32 if p.len() == 8 => {

@@ -42,6 +42,7 @@ pub enum Hint {
     Ipv4OrV6,
     Hex,
     Uuid,
+    Mpls,
 }
 
 /// Scalar widths and signedness.
@@ -552,6 +553,8 @@ fn presentation(
         Some("ipv4-or-v6") => Some(Hint::Ipv4OrV6),
         Some("hex") => Some(Hint::Hex),
         Some("uuid") => Some(Hint::Uuid),
+        // nlscope's own: an MPLS label stack (32-bit big-endian entries).
+        Some("mpls") => Some(Hint::Mpls),
         Some(h) => return Err(format!("{owner}: unknown display-hint `{h}`")),
     };
     let enumeration = match enumeration {
