@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             let decoder = Decoder::with_families(&registry, scan.families);
             // Into a sink that keeps nothing, as `> /dev/null` does.
             let mut sink = Sink { out: std::io::sink(), flush_each_frame: false };
-            headless::run(capture::open(&path).unwrap(), decoder, scan.ahead, opts, None, &mut sink).unwrap()
+            headless::run(capture::open(&path).unwrap(), decoder, scan.ahead, opts, None, None, &mut sink).unwrap()
         })
     });
     g.finish();

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::capture::{CaptureReader, Frame, Timestamp};
 use crate::decode::{Decoder, FrameEnd, Message, annotate_error_from_request};
+use crate::filter::Filter;
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
 use crate::render::text::{Style, write_nodes, write_summary, write_tree};
@@ -160,12 +161,15 @@ impl Sequencer {
 struct Worker<'r> {
     decoder: Decoder<'r>,
     opts: Options,
+    /// Messages that do not pass are neither printed nor counted.
+    filter: Option<&'r Filter>,
 }
 
 impl Worker<'_> {
     /// Prints one frame's messages, at most `budget` of them.
     fn print(&mut self, job: &Job, budget: u64, out: &mut Printed) {
         let opts = self.opts;
+        let filter = self.filter;
         let frame = &job.frame;
         let mut printed = 0;
         let end = self.decoder.stream_frame(frame, |decoder, msg| {
@@ -186,6 +190,9 @@ impl Worker<'_> {
                 }
                 _ => msg,
             };
+            if filter.is_some_and(|f| !f.matches(msg, &link, job.first)) {
+                return true;
+            }
             if opts.failures && msg.error.is_some_and(|e| e != 0) {
                 out.failures.push(format!("{}.{}: {}", msg.frame, msg.index, summary::summary(msg)));
             }
@@ -207,10 +214,12 @@ impl Worker<'_> {
             true
         });
         out.messages += printed;
-        if !opts.quiet && !end.stopped {
+        // With a filter, what is shown is the messages it lets through (and their frames).
+        let shown = filter.is_none() || printed > 0;
+        if !opts.quiet && !end.stopped && filter.is_none() {
             frame_problem(&mut out.text, frame, &end, opts);
         }
-        if !opts.quiet && opts.hex && opts.format == Format::Text {
+        if !opts.quiet && opts.hex && opts.format == Format::Text && shown {
             let _ = writeln!(
                 out.text,
                 "  frame {} ({} bytes, link type {}):",
@@ -267,11 +276,13 @@ pub struct Sink<W: Write> {
 /// Decodes and prints every frame of `frames`, in order. `ahead` holds what a first pass learned
 /// about answers (empty when there was none); `count` stops after that many messages. Output
 /// errors (a closed pipe among them) end the run and are returned as they are.
+#[allow(clippy::too_many_arguments)]
 pub fn run<W: Write>(
     frames: CaptureReader,
     decoder: Decoder<'_>,
     ahead: Correlator,
     opts: Options,
+    filter: Option<&Filter>,
     count: Option<u64>,
     sink: &mut Sink<W>,
 ) -> io::Result<Outcome> {
@@ -284,9 +295,9 @@ pub fn run<W: Write>(
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     if count.is_some() || sink.flush_each_frame || workers < 2 {
-        run_in_order(frames, seq, Worker { decoder, opts }, count.unwrap_or(u64::MAX), sink)
+        run_in_order(frames, seq, Worker { decoder, opts, filter }, count.unwrap_or(u64::MAX), sink)
     } else {
-        run_parallel(frames, seq, decoder, opts, workers, sink)
+        run_parallel(frames, seq, Worker { decoder, opts, filter }, workers, sink)
     }
 }
 
@@ -359,11 +370,11 @@ fn write_ready<W: Write>(
 fn run_parallel<W: Write>(
     mut frames: CaptureReader,
     mut seq: Sequencer,
-    decoder: Decoder<'_>,
-    opts: Options,
+    worker: Worker<'_>,
     workers: usize,
     sink: &mut Sink<W>,
 ) -> io::Result<Outcome> {
+    let opts = worker.opts;
     let mut outcome = Outcome { stats: opts.stats.then(|| Stats::new(opts.looked_ahead)), ..Outcome::default() };
     std::thread::scope(|scope| {
         // A batch: its number, its frames, and a buffer for its text (buffers go round, so their
@@ -373,7 +384,7 @@ fn run_parallel<W: Write>(
         let (done_tx, done_rx) = mpsc::channel::<(u64, Printed)>();
         for _ in 0..workers {
             let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
-            let mut worker = Worker { decoder: decoder.clone(), opts };
+            let mut worker = Worker { decoder: worker.decoder.clone(), opts, filter: worker.filter };
             let spawned = std::thread::Builder::new().name("nlscope-worker".into()).spawn_scoped(scope, move || {
                 loop {
                     // The lock is held only to take the next batch.

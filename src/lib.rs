@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod decode;
+pub mod filter;
 pub mod first_pass;
 pub mod headless;
 pub mod netlink;

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
 use nlscope::decode::Decoder;
+use nlscope::filter::{Filter, pointed};
 use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::render::text::Style;
 use nlscope::session::Correlator;
@@ -76,6 +77,10 @@ struct Cli {
     /// non-zero errno), after naming each on standard error. For CI.
     #[arg(long = "fail-on-error")]
     fail_on_error: bool,
+    /// Print only the messages this display filter lets through, e.g.
+    /// 'type == RTM_NEWLINK and linkinfo.kind == "vxlan"' (see README, "Display filters").
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    display_filter: Option<String>,
     /// Name a generic netlink family id by hand, e.g. nl80211=0x1c; repeatable.
     #[arg(long = "genl-family", value_name = "NAME=ID", value_parser = parse_genl_family)]
     genl_family: Vec<(String, u16)>,
@@ -114,6 +119,12 @@ fn run() -> anyhow::Result<ExitCode> {
     for dir in &cli.spec_dir {
         registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;
     }
+    let filter = match &cli.display_filter {
+        Some(text) => Some(Filter::compile_for(text, &registry).map_err(|e| {
+            anyhow::anyhow!("the display filter does not compile:\n  {}", pointed(text, &e).replace('\n', "\n  "))
+        })?),
+        None => None,
+    };
     let decoder = Decoder::with_families(&registry, families);
     let reader = capture::open(&path)?;
     let color = match cli.color {
@@ -136,7 +147,7 @@ fn run() -> anyhow::Result<ExitCode> {
     };
     // A live pipe (`tcpdump -w - | nlscope -r -`): show each frame as it comes.
     let mut sink = Sink { out: io::stdout().lock(), flush_each_frame: stdin };
-    let outcome = match headless::run(reader, decoder, ahead, opts, cli.count, &mut sink) {
+    let outcome = match headless::run(reader, decoder, ahead, opts, filter.as_ref(), cli.count, &mut sink) {
         Ok(outcome) => outcome,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         Err(e) => return Err(e).context("cannot write the output"),

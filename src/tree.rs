@@ -192,6 +192,8 @@ pub struct Known {
     pub prefix: &'static str,
     /// The node's place among the fields summary lines read (see `render::summary`).
     pub summary_field: Option<u8>,
+    /// The spec's own name of an attribute (`ifname` for IFLA_IFNAME), which filters accept.
+    pub short_name: Option<&'static str>,
 }
 
 /// A [`Known`] for a node named in the code, from a string literal `"name kind"` (such nodes are
@@ -202,16 +204,17 @@ macro_rules! known {
         &$crate::tree::Known {
             prefix: concat!("                                                                ", $s),
             summary_field: None,
+            short_name: None,
         }
     };
 }
 
 /// A [`Known`] built at run time from `name (number) kind` (and kept for good: specs are).
-pub fn leak_known(line: &str, name: &str) -> &'static Known {
+pub fn leak_known(line: &str, name: &str, short_name: Option<&'static str>) -> &'static Known {
     let mut padded = " ".repeat(PREFIX_PAD);
     padded.push_str(line);
     let summary_field = crate::render::summary::field_index(name).map(|i| i as u8);
-    Box::leak(Box::new(Known { prefix: Box::leak(padded.into_boxed_str()), summary_field }))
+    Box::leak(Box::new(Known { prefix: Box::leak(padded.into_boxed_str()), summary_field, short_name }))
 }
 
 /// Where a tree was, to go back to (a decoder that changes its mind about a part).
@@ -791,8 +794,8 @@ mod tests {
     fn known_texts_have_the_pad() {
         let known: &Known = crate::known!("x u8");
         assert_eq!(known.prefix.len(), PREFIX_PAD + 4);
-        assert_eq!(leak_known("x u8", "x"), known);
-        assert_eq!(leak_known("IFLA_MTU (4) u32", "IFLA_MTU").summary_field, Some(14));
+        assert_eq!(leak_known("x u8", "x", None), known);
+        assert_eq!(leak_known("IFLA_MTU (4) u32", "IFLA_MTU", Some("mtu")).summary_field, Some(14));
     }
 
     #[test]

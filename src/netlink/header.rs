@@ -146,6 +146,28 @@ const NEW_FLAGS: &[(u16, &str)] = &[(0x100, "REPLACE"), (0x200, "EXCL"), (0x400,
 const DEL_FLAGS: &[(u16, &str)] = &[(0x100, "NONREC"), (0x200, "BULK")];
 const ACK_FLAGS: &[(u16, &str)] = &[(0x100, "CAPPED"), (0x200, "ACK_TLVS")];
 
+/// Every name a header flag has in some context (`REQUEST`, `DUMP`, `EXCL`...).
+pub const ALL_FLAG_NAMES: &[&str] = &[
+    "REQUEST",
+    "MULTI",
+    "ACK",
+    "ECHO",
+    "DUMP_INTR",
+    "DUMP_FILTERED",
+    "DUMP",
+    "ROOT",
+    "MATCH",
+    "ATOMIC",
+    "REPLACE",
+    "EXCL",
+    "CREATE",
+    "APPEND",
+    "NONREC",
+    "BULK",
+    "CAPPED",
+    "ACK_TLVS",
+];
+
 /// The names of a header's set flags, without allocating: at most six common flags, DUMP and
 /// four of the operation's own.
 #[derive(Debug, Clone, Copy)]

@@ -37,6 +37,11 @@ pub fn name(protocol: u16) -> Option<&'static str> {
     PROTOCOLS.iter().find(|p| p.0 == protocol).map(|p| p.1)
 }
 
+/// Every protocol's number and name.
+pub fn all() -> impl Iterator<Item = (u16, &'static str)> {
+    PROTOCOLS.iter().map(|p| (p.0, p.1))
+}
+
 /// The name in lower case (`route`, `sock_diag`), as JSON's `family` key gives it.
 pub fn lower_name(protocol: u16) -> Option<&'static str> {
     PROTOCOLS.iter().find(|p| p.0 == protocol).map(|p| p.2)

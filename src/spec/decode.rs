@@ -434,9 +434,13 @@ fn decode_attr(tree: &mut Tree, ctx: Ctx, set: Option<SetId>, a: &RawAttr, sibli
     n.offset = offset as u32;
     n.length = a.len as u32;
     n.attr_type = Some(a.ty);
-    // Named and typed as the spec says (a sub-message shows as a nest): the spec's text fits.
-    if n.name == Text::Static(spec.name) && n.kind == Text::Static(spec.kind) {
-        tree.set_known(id, spec.line);
+    // Named and typed as the spec says: the spec's text fits (a sub-message shows as a nest).
+    if n.name == Text::Static(spec.name) {
+        if n.kind == Text::Static(spec.kind) {
+            tree.set_known(id, spec.line);
+        } else if let Some(nest) = spec.line_as_nest.filter(|_| n.kind == Text::Static("nest")) {
+            tree.set_known(id, nest);
+        }
     }
 }
 

@@ -161,6 +161,8 @@ pub struct AttrSpec {
     pub kind: &'static str,
     /// `name (number) kind`, how a text tree line starts (written at once, not in pieces).
     pub line: &'static Known,
+    /// The same for a sub-message attribute whose format was found (it shows as a nest).
+    pub line_as_nest: Option<&'static Known>,
     pub ty: AttrType,
     pub pres: Presentation,
 }
@@ -484,6 +486,20 @@ impl Registry {
         self.get(*self.genl.get(name)?)
     }
 
+    /// Calls `f` with every spec, built-in (compiled now if need be) and loaded.
+    pub fn for_each_family(&self, mut f: impl FnMut(&Family)) {
+        for family in &self.loaded {
+            f(family);
+        }
+        for (i, spec) in BUILTIN_SPECS.iter().enumerate().take(self.builtin.len()) {
+            if !self.loaded.iter().any(|l| l.name == spec.1)
+                && let Some(family) = self.get(Slot::Builtin(i))
+            {
+                f(family);
+            }
+        }
+    }
+
     /// A spec by its name, whatever its protocol (`connector`).
     pub fn family_named(&self, name: &str) -> Option<&Family> {
         if let Some(f) = self.loaded.iter().find(|f| f.name == name) {
@@ -660,14 +676,14 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 &owner,
             )?;
             let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
-            let line = leak_known(&format!("{name} {kind}"), &name);
+            let line = leak_known(&format!("{name} {kind}"), &name, None);
             members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres });
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
         structs.push(StructDef {
             kind: leak(format!("struct {c_struct}")),
-            line: leak_known(&format!("{c_struct} struct {c_struct}"), &c_struct),
+            line: leak_known(&format!("{c_struct} struct {c_struct}"), &c_struct, None),
             name: leak(c_struct),
             members,
             size: 0,
@@ -809,10 +825,15 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 _ => kind,
             };
             let name = c_name(Some(&prefix), &def.name);
+            let spec_name = leak(a.name.clone());
+            // What a sub-message's chosen format shows as: a nest.
+            let as_nest = matches!(ty, AttrType::SubMessage { .. })
+                .then(|| leak_known(&format!("{name} ({value}) nest"), name, Some(spec_name)));
             set.by_type[idx] = Some(AttrSpec {
                 name,
-                spec_name: leak(a.name.clone()),
-                line: leak_known(&format!("{name} ({value}) {kind}"), name),
+                spec_name,
+                line: leak_known(&format!("{name} ({value}) {kind}"), name, Some(spec_name)),
+                line_as_nest: as_nest,
                 kind: leak(kind),
                 ty,
                 pres,
