@@ -193,7 +193,7 @@ impl Worker<'_> {
             if filter.is_some_and(|f| !f.matches(msg, &link, job.first)) {
                 return true;
             }
-            if opts.failures && msg.error.is_some_and(|e| e != 0) {
+            if opts.failures && msg.is_error_reply() {
                 out.failures.push(format!("{}.{}: {}", msg.frame, msg.index, summary::summary(msg)));
             }
             if let Some(stats) = out.stats.as_mut() {

@@ -579,6 +579,9 @@ impl Tree {
             }
             Value::Mpls(s) => write_mpls(out, self.byte_slice(s)),
             Value::Errno(0) => out.extend_from_slice(b"0 (success)"),
+            Value::Errno(e) if e > 0 => {
+                let _ = write!(Adapter(out), "{e} (success: a value the family's handler returned, not an errno)");
+            }
             Value::Errno(e) => {
                 out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
                 match crate::netlink::errno::lookup(e.unsigned_abs()) {

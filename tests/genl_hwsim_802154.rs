@@ -121,6 +121,9 @@ fn hwsim_radio_dump_new_and_del_decode() {
     let ack = at(&lines, 11, 0);
     assert_eq!(ack["type"], "NLMSG_ERROR");
     assert_eq!(node(&ack["body"], "error")["value"], 2);
+    // A success with a value, not an errno: no error name, not an error reply.
+    assert_eq!((&ack["errno"], &ack["ack_value"]), (&0.into(), &2.into()));
+    assert!(ack.get("error_name").is_none(), "{ack}");
     let echoed = node(&ack["body"], "request");
     assert_eq!(echoed["value"]["name"], "HWSIM_CMD_NEW_RADIO");
     assert_eq!(attrs(&echoed["children"]).len(), 3);

@@ -103,6 +103,12 @@ impl Message {
         self.tree.find_in(self.body(), name)
     }
 
+    /// True for an NLMSG_ERROR or NLMSG_DONE that reports an error (a negative errno; a positive
+    /// value is what a family's handler returned on success, as mac80211_hwsim's new radio id).
+    pub fn is_error_reply(&self) -> bool {
+        self.error.is_some_and(|e| e < 0)
+    }
+
     /// True if any node of this message is malformed or truncated.
     pub fn has_error_nodes(&self) -> bool {
         self.tree.any_problem(0..self.tree.len(), |p| !matches!(p, Problem::Unknown))

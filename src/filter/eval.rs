@@ -148,8 +148,10 @@ fn header_value<'a>(h: HeaderField, ctx: &Ctx<'a>) -> HeaderValue<'a> {
         }
         HeaderField::Errno | HeaderField::Error => match msg.error {
             Some(e) => {
-                let n = i128::from(e.unsigned_abs());
-                let names = errno::lookup(e.unsigned_abs()).map(|(name, _)| name).into_iter().collect();
+                // A positive value is a success's result, not an errno.
+                let n = if e < 0 { i128::from(e.unsigned_abs()) } else { 0 };
+                let names =
+                    errno::lookup(e.unsigned_abs()).filter(|_| e < 0).map(|(name, _)| name).into_iter().collect();
                 HeaderValue::Named(n, names)
             }
             None => HeaderValue::Absent,

@@ -126,11 +126,19 @@ impl Serialize for MessageJson<'_> {
             m.serialize_entry("len", &msg.length)?;
         }
         m.serialize_entry("direction", msg.direction.as_str())?;
-        if let Some(e) = msg.error {
-            m.serialize_entry("errno", &e.unsigned_abs())?;
-            if let Some((name, _)) = errno::lookup(e.unsigned_abs()) {
-                m.serialize_entry("error_name", name)?;
+        match msg.error {
+            Some(e) if e > 0 => {
+                // Success, with a value the family's handler returned (no errno).
+                m.serialize_entry("errno", &0)?;
+                m.serialize_entry("ack_value", &e)?;
             }
+            Some(e) => {
+                m.serialize_entry("errno", &e.unsigned_abs())?;
+                if let Some((name, _)) = errno::lookup(e.unsigned_abs()) {
+                    m.serialize_entry("error_name", name)?;
+                }
+            }
+            None => {}
         }
         if msg.unknown {
             m.serialize_entry("unknown", &true)?;

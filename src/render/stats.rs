@@ -35,7 +35,7 @@ impl Stats {
     pub fn observe(&mut self, msg: &Message, link: Link) {
         let ty = msg.type_name().unwrap_or("(unnamed)").to_string();
         *self.types.entry((msg.family_key().into_owned(), ty.clone())).or_default() += 1;
-        if let Some(e) = msg.error.filter(|&e| e != 0) {
+        if let Some(e) = msg.error.filter(|_| msg.is_error_reply()) {
             let request = msg
                 .find("request")
                 .and_then(|r| match msg.tree.node(r).value {

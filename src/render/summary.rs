@@ -1,6 +1,8 @@
 //! The short "what matters" text of a summary line: interface, address/prefix, route
 //! destination, error code... picked from the decoded tree by attribute name.
 
+use std::io::Write;
+
 use crate::decode::Message;
 use crate::tree::{NodeId, Tree, Value};
 
@@ -100,7 +102,7 @@ fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
         Value::Enum { raw, .. } => Some(format!("type {raw}")),
         _ => None,
     });
-    if e == 0 {
+    if e >= 0 {
         match (&request, msg.type_name()) {
             (_, Some("NLMSG_DONE")) => out.extend_from_slice(b"end of dump"),
             (Some(r), _) => {
@@ -108,6 +110,9 @@ fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
                 out.extend_from_slice(r.as_bytes());
             }
             (None, _) => out.extend_from_slice(b"ACK"),
+        }
+        if e > 0 {
+            let _ = write!(out, " (returned {e})");
         }
     } else {
         tree.write_value(out, &Value::Errno(e));

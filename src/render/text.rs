@@ -119,7 +119,7 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
     out.push(b' ');
     if style.color {
         // Only colour needs to know: walking the tree costs time on big dumps.
-        let error = msg.error.is_some_and(|e| e != 0) || msg.has_error_nodes();
+        let error = msg.is_error_reply() || msg.has_error_nodes();
         style.begin(
             out,
             if error {
