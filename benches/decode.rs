@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nlscope::capture::{self, Frame};
 use nlscope::decode::Decoder;
+use nlscope::filter::Filter;
 use nlscope::first_pass;
 use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::render::text::{Style, write_tree};
@@ -65,6 +66,25 @@ fn bench(c: &mut Criterion) {
             // Into a sink that keeps nothing, as `> /dev/null` does.
             let mut sink = Sink { out: std::io::sink(), flush_each_frame: false };
             headless::run(capture::open(&path).unwrap(), decoder, scan.ahead, opts, None, None, &mut sink).unwrap()
+        })
+    });
+    g.bench_function("decode_and_filter", |b| {
+        let filter = Filter::compile_for(
+            r#"RTA_DST in 10.0.0.0/8 and (type == RTM_NEWROUTE or linkinfo.kind == "dummy") and not error"#,
+            &registry,
+        )
+        .unwrap();
+        let link = Default::default();
+        b.iter(|| {
+            let mut d = Decoder::new(&registry);
+            let mut passed = 0;
+            for f in &frames {
+                d.stream_frame(f, |_, m| {
+                    passed += usize::from(filter.matches(m, &link, f.timestamp));
+                    true
+                });
+            }
+            passed
         })
     });
     g.finish();
