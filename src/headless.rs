@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use crate::capture::{CaptureReader, Frame, Timestamp};
+use crate::capture::{Frame, Source, Timestamp};
 use crate::decode::{Decoder, FrameEnd, Message, annotate_error_from_request};
 use crate::filter::Filter;
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
@@ -277,8 +277,8 @@ pub struct Sink<W: Write> {
 /// about answers (empty when there was none); `count` stops after that many messages. Output
 /// errors (a closed pipe among them) end the run and are returned as they are.
 #[allow(clippy::too_many_arguments)]
-pub fn run<W: Write>(
-    frames: CaptureReader,
+pub fn run<W: Write, S: Source + Send>(
+    frames: S,
     decoder: Decoder<'_>,
     ahead: Correlator,
     opts: Options,
@@ -302,8 +302,8 @@ pub fn run<W: Write>(
 }
 
 /// One thread, frame by frame.
-fn run_in_order<W: Write>(
-    mut frames: CaptureReader,
+fn run_in_order<W: Write, S: Source>(
+    mut frames: S,
     mut seq: Sequencer,
     mut worker: Worker<'_>,
     mut left: u64,
@@ -367,8 +367,8 @@ fn write_ready<W: Write>(
 }
 
 /// Reading and ordering on this thread, decoding and printing on `workers` threads.
-fn run_parallel<W: Write>(
-    mut frames: CaptureReader,
+fn run_parallel<W: Write, S: Source>(
+    mut frames: S,
     mut seq: Sequencer,
     worker: Worker<'_>,
     workers: usize,

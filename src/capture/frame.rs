@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+/// The pkttype nlmon gives every frame (the kernel overwrites the real direction).
+const PACKET_OUTGOING: u16 = 4;
+
 /// Who sent a message, as far as anyone can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -89,6 +92,9 @@ pub struct Frame {
     pub data: Vec<u8>,
     /// The length on the wire; larger than `data.len()` when the capture cut the record short.
     pub original_len: usize,
+    /// Monitor mode: the id of the network namespace a notification came from, when it was
+    /// another one (NETLINK_LISTEN_ALL_NSID).
+    pub nsid: Option<i32>,
 }
 
 impl Frame {
@@ -102,6 +108,7 @@ impl Frame {
             direction: Direction::Unknown,
             data: Vec::new(),
             original_len: 0,
+            nsid: None,
         }
     }
 
@@ -111,6 +118,30 @@ impl Frame {
             Link::Netlink { payload_offset, .. } => self.data.get(payload_offset..).unwrap_or(&[]),
             Link::NotNetlink(_) => &[],
         }
+    }
+
+    /// Makes this a LINKTYPE_NETLINK frame of `protocol` holding `payload` (live sources), reusing
+    /// the frame's memory. `orig_len` is the payload's length before any cut.
+    pub fn fill_netlink(
+        &mut self,
+        number: u64,
+        timestamp: Timestamp,
+        protocol: u16,
+        direction: Direction,
+        payload: &[u8],
+        orig_len: usize,
+    ) {
+        let header = super::linktype::netlink_header(protocol, PACKET_OUTGOING);
+        self.number = number;
+        self.timestamp = timestamp;
+        self.linktype = super::linktype::LINKTYPE_NETLINK;
+        self.direction = direction;
+        self.data.clear();
+        self.data.extend_from_slice(&header);
+        self.data.extend_from_slice(payload);
+        self.original_len = header.len() + orig_len.max(payload.len());
+        self.link = Link::Netlink { protocol, payload_offset: header.len() };
+        self.nsid = None;
     }
 
     pub fn payload_offset(&self) -> usize {

@@ -29,6 +29,16 @@ mod sll2 {
     pub const HATYPE: Range<usize> = 8..10;
 }
 
+/// The 16-byte LINKTYPE_NETLINK header before a netlink message of `protocol`, as nlmon
+/// captures and nlscope's own files carry it: pkttype, ARPHRD_NETLINK, no address, protocol.
+pub fn netlink_header(protocol: u16, pkttype: u16) -> [u8; SLL_HEADER_LEN] {
+    let mut h = [0u8; SLL_HEADER_LEN];
+    h[0..2].copy_from_slice(&pkttype.to_be_bytes());
+    h[sll::HATYPE].copy_from_slice(&ARPHRD_NETLINK.to_be_bytes());
+    h[sll::PROTOCOL].copy_from_slice(&protocol.to_be_bytes());
+    h
+}
+
 /// True for the link types nlscope can decode.
 pub fn is_netlink_linktype(linktype: u32) -> bool {
     matches!(linktype, LINKTYPE_NETLINK | LINKTYPE_LINUX_SLL | LINKTYPE_LINUX_SLL2)

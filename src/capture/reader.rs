@@ -362,4 +362,5 @@ fn fill_frame(
     frame.data.clear();
     frame.data.extend_from_slice(data);
     frame.original_len = (orig as usize).max(data.len());
+    frame.nsid = None;
 }

@@ -40,6 +40,12 @@ impl GenlFamilies {
         self.manual.insert(id, name.to_string());
     }
 
+    /// Records a family the running kernel reports before capture starts (live capture): in force
+    /// from the first frame, until nlctrl says otherwise.
+    pub fn known_at_start(&mut self, id: u16, name: &str) {
+        self.events.entry(id).or_default().insert(0, (0, Some(name.to_string())));
+    }
+
     /// True if some id was ever named `name` (by the user or by nlctrl).
     pub fn knows(&self, name: &str) -> bool {
         self.manual.values().any(|n| n == name) || self.events.values().flatten().any(|e| e.1.as_deref() == Some(name))

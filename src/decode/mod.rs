@@ -57,6 +57,8 @@ pub struct Message {
     pub unknown: bool,
     /// Set on NLMSG_ERROR and NLMSG_DONE: the error code (0 for an ACK).
     pub error: Option<i32>,
+    /// The network namespace a notification came from (monitor mode), when not this one.
+    pub nsid: Option<i32>,
 }
 
 impl Message {
@@ -375,6 +377,7 @@ impl<'r> Decoder<'r> {
             tree,
             unknown: false,
             error: None,
+            nsid: frame.nsid,
         };
         let body = &data[NLMSG_HDRLEN.min(data.len())..];
         let body_base = base + NLMSG_HDRLEN;
@@ -392,7 +395,10 @@ impl<'r> Decoder<'r> {
             Some((f, f.resolve(hdr.ty, direction == Direction::ToUser, notification)?))
         }) {
             msg.type_name = Some(Text::Static(name));
-            msg.op_kind = op.kind;
+            // Flags mean what the named type's operation makes them mean: a RTM_NEWROUTE
+            // notification carries the creating request's EXCL|CREATE, even though it is laid
+            // out as a GETROUTE reply.
+            msg.op_kind = family.op(hdr.ty).map_or(op.kind, |o| o.kind);
             let legacy = op.kind == OpKind::Get && hdr.flags & header::NLM_F_REQUEST != 0;
             let to_user = direction == Direction::ToUser;
             let by_family = (protocol, hdr.ty) == (sock_diag::NETLINK_SOCK_DIAG, sock_diag::SOCK_DIAG_BY_FAMILY);

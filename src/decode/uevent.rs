@@ -106,5 +106,6 @@ pub(super) fn decode(frame: &Frame, payload: &[u8], base: usize) -> Message {
         body_start: 0,
         unknown: false,
         error: None,
+        nsid: frame.nsid,
     }
 }

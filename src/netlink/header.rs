@@ -29,6 +29,8 @@ pub const NLM_F_MULTI: u16 = 0x02;
 pub const NLM_F_ACK: u16 = 0x04;
 pub const NLM_F_DUMP_INTR: u16 = 0x10;
 pub const NLM_F_ROOT: u16 = 0x100;
+pub const NLM_F_EXCL: u16 = 0x200;
+pub const NLM_F_CREATE: u16 = 0x400;
 pub const NLM_F_MATCH: u16 = 0x200;
 
 /// Reads an integer of the given width at `r` (callers check bounds).

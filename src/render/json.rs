@@ -140,6 +140,9 @@ impl Serialize for MessageJson<'_> {
             }
             None => {}
         }
+        if let Some(n) = msg.nsid {
+            m.serialize_entry("nsid", &n)?;
+        }
         if msg.unknown {
             m.serialize_entry("unknown", &true)?;
         }

@@ -161,6 +161,10 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
     number(out, seq);
     out.extend_from_slice(b" pid=");
     number(out, pid);
+    if let Some(n) = msg.nsid {
+        out.extend_from_slice(b" nsid=");
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
     let before = out.len();
     out.extend_from_slice(b"  ");
     write_summary_text(out, msg);

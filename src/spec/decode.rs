@@ -71,6 +71,9 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
             Some(name) => Value::Enum { raw, name: Some(Text::Static(name)) },
             // A handle-like field with a few named values (TC_H_ROOT) and many plain ones.
             None if pres.hint == Some(Hint::Hex) => Value::Hex(raw),
+            // A number with a few named special values (NETCONFA_IFINDEX_ALL = -1).
+            None if def.sentinels_only && s.signed() => Value::Signed(raw as i64),
+            None if def.sentinels_only => Value::Unsigned(raw),
             None => Value::Enum { raw, name: None },
         };
     }

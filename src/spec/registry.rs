@@ -249,6 +249,9 @@ pub struct EnumDef {
     /// The spec's own entry names (`bridge` for AF_BRIDGE), parallel to `entries`.
     pub spec_names: Vec<&'static str>,
     pub flags: bool,
+    /// Every entry is negative: the enum names special values of a number (NETCONFA_IFINDEX_ALL
+    /// = -1 among device indexes), and other values are plain numbers, not unknown entries.
+    pub sentinels_only: bool,
 }
 
 impl EnumDef {
@@ -628,7 +631,8 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
         }
         enum_ids.insert(d.name.clone(), enums.len());
         let entries: &'static [(u64, &'static str)] = Box::leak(entries.into_boxed_slice());
-        enums.push(EnumDef { name: leak(d.name.clone()), entries, spec_names, flags });
+        let sentinels_only = !flags && !entries.is_empty() && entries.iter().all(|e| (e.0 as i64) < 0);
+        enums.push(EnumDef { name: leak(d.name.clone()), entries, spec_names, flags, sentinels_only });
     }
     // Structs may nest other structs: resolve names to ids first, then compile in order.
     let struct_defs: Vec<_> = spec.definitions.iter().filter(|d| d.ty == "struct").collect();
