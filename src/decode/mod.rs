@@ -324,6 +324,13 @@ impl<'r> Decoder<'r> {
         end
     }
 
+    /// True for the netlink control messages (types 1-4) and the other types below 16 that no
+    /// spec of the protocol claims (NETLINK_ISCSI numbers its requests from 11).
+    fn is_control(&self, protocol: u16, ty: u16) -> bool {
+        (1..=header::NLMSG_OVERRUN).contains(&ty)
+            || ((1..header::NLMSG_MIN_TYPE).contains(&ty) && self.registry.raw_family(protocol, ty).is_none())
+    }
+
     /// Names a message type without decoding a body (for capped echoed headers).
     fn name_only(&self, msg: &mut Message, protocol: u16, hdr: NlMsgHdr) {
         if protocol == NETLINK_GENERIC {
@@ -333,7 +340,7 @@ impl<'r> Decoder<'r> {
                 Some(n) => msg.tree.text_fmt(format_args!("{n} message")),
                 None => msg.tree.text_fmt(format_args!("genl family 0x{:x} (unresolved)", hdr.ty)),
             });
-        } else if (1..header::NLMSG_MIN_TYPE).contains(&hdr.ty) {
+        } else if self.is_control(protocol, hdr.ty) {
             msg.type_name = Some(Text::Static(control::name(hdr.ty)));
         } else if let Some(f) = self.registry.raw_family(protocol, hdr.ty) {
             msg.type_name = f.op(hdr.ty).map(|o| Text::Static(o.name));
@@ -385,7 +392,7 @@ impl<'r> Decoder<'r> {
         if echoed_header_only {
             // A capped echo: only the request's header is there; name its type.
             self.name_only(&mut msg, protocol, hdr);
-        } else if (1..header::NLMSG_MIN_TYPE).contains(&hdr.ty) {
+        } else if self.is_control(protocol, hdr.ty) {
             // Type 0 is no control message: NETLINK_FIB_LOOKUP's requests use it.
             control::decode(self, frame, &mut msg, body, body_base, depth);
         } else if protocol == NETLINK_GENERIC {
