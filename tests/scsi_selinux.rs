@@ -92,7 +92,7 @@ fn hex(b: &[u8]) -> String {
 /// nlmsg_total_size() and iscsid's NLMSG_SPACE() both do.
 fn padded(ty: u16, flags: u16, seq: u32, pid: u32, payload: &[u8]) -> Vec<u8> {
     let mut p = payload.to_vec();
-    while p.len() % 4 != 0 {
+    while !p.len().is_multiple_of(4) {
         p.push(0);
     }
     nlmsg(ty, flags, seq, pid, &p, None)
