@@ -65,6 +65,9 @@ fn nlmon_capture_in_a_real_kernel() {
     assert!(log.contains("nlscope exit status 0"), "{log}");
     assert!(!log.contains("DROPPED"), "{log}");
     assert!(log.contains("0 packets dropped by kernel"), "{log}");
+    // An existing nlmon device needs CAP_NET_RAW, and the message says how to grant it.
+    let nobody = log.split("== as nobody").nth(1).unwrap_or_default();
+    assert!(nobody.contains("CAP_NET_RAW") && nobody.contains("setcap"), "{log}");
     // Everything tcpdump recorded, nlscope recorded the same (it started earlier: its own
     // nlctrl dump comes first).
     let ours = content(&out_dir.join("nlscope.pcapng"));

@@ -58,6 +58,13 @@ impl PacketSource {
                 }
             }
         } else {
+            // A device of another kind carries no netlink traffic: say so rather than wait.
+            if let Ok(devices) = nlmon::devices()
+                && let Some(d) = devices.iter().find(|d| d.name == device)
+                && d.kind.as_deref() != Some("nlmon")
+            {
+                return Err(LiveError::NotNlmon(device.to_string()));
+            }
             device.to_string()
         };
         let index = sys::interface_index(&name).ok_or_else(|| LiveError::NoDevice(name.clone()))?;

@@ -36,6 +36,8 @@ echo "nlscope0 removed"
 
 echo "== big dump"
 ip link add nlmon0 type nlmon; ip link set nlmon0 up
+echo "== as nobody"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$B" -i nlmon0 -c 1 2>&1
 ip link add v2 type veth peer name v3; ip link set v2 up; ip addr add 192.0.2.1/24 dev v2
 i=0; : > "$O/routes"
 while [ $i -lt 100000 ]; do echo "route add 10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))/32 via 192.0.2.2 dev v2"; i=$((i + 1)); done > "$O/routes"
