@@ -13,7 +13,9 @@ ip link del nlmon0
 echo "== sources"; "$B" -D
 "$B" -i auto -w "$O/nlscope.pcapng" 2>"$O/nlscope.log" &
 NP=$!
-for i in $(seq 50); do ip link show nlscope0 >/dev/null 2>&1 && break; sleep 0.1; done
+# Once nlscope says it is capturing, its own nlctrl dump is done: tcpdump, started after, has none.
+started() { for i in $(seq 50); do grep -q "capturing on" "$1" && break; sleep 0.1; done; }
+started "$O/nlscope.log"
 ip -d link show nlscope0 | grep -q nlmon || { echo "nlscope0 is no nlmon device"; exit 1; }
 tcpdump -i nlscope0 -U -B 32768 -w "$O/tcpdump.pcap" 2>"$O/tcpdump.log" &
 TP=$!
@@ -44,6 +46,7 @@ while [ $i -lt 100000 ]; do echo "route add 10.$((i / 65536 % 256)).$((i / 256 %
 ip -batch "$O/routes"
 "$B" -i nlmon0 -w "$O/dump_nlscope.pcap" 2>"$O/dump_nlscope.log" &
 NP=$!
+started "$O/dump_nlscope.log"
 tcpdump -i nlmon0 -U -B 32768 -w "$O/dump_tcpdump.pcap" 2>"$O/dump_tcpdump.log" &
 TP=$!
 sleep 1
