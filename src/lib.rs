@@ -19,3 +19,4 @@ pub mod render;
 pub mod session;
 pub mod spec;
 pub mod tree;
+pub mod tui;

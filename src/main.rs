@@ -108,7 +108,8 @@ struct Cli {
     /// unless -P is given too.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     write: Option<PathBuf>,
-    /// With -w: print the messages too.
+    /// Print headless (summary lines), also on a terminal, where the terminal UI opens
+    /// otherwise; with -w: print the messages too.
     #[arg(short = 'P', long = "print")]
     print: bool,
     /// The format -w writes (default: pcapng for .pcapng names, else pcap).
@@ -281,6 +282,7 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     let input = input(&cli)?;
     let live = matches!(input, Input::Nlmon(_) | Input::Monitor(_));
+    let tui = wants_tui(&cli);
     let mut registry = Registry::builtin().context("the built-in dissector specs do not load")?;
     for dir in &cli.spec_dir {
         registry.add_dir(dir).with_context(|| format!("cannot load specs from {}", dir.display()))?;
@@ -305,7 +307,10 @@ fn run() -> anyhow::Result<ExitCode> {
         families.insert(*id, name);
     }
     let mut ahead = Correlator::default();
-    if let Input::File(path) = &input {
+    // The terminal UI names and links as frames arrive, and shows them at once.
+    if let Input::File(path) = &input
+        && !tui
+    {
         let scan = first_pass::scan(path, &cli.genl_family)?;
         families = scan.families;
         ahead = scan.ahead;
@@ -330,10 +335,13 @@ fn run() -> anyhow::Result<ExitCode> {
         looked_ahead: matches!(input, Input::File(_)),
     };
     let stop = Stop::new(cli.duration.map(std::time::Duration::from_secs_f64));
-    if live {
+    if live || tui {
         let flag = stop.flag();
         ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
             .context("cannot catch Ctrl-C")?;
+    }
+    if tui {
+        return run_tui(input, &cli, decoder, filter, stop);
     }
     let filter = filter.as_ref();
     let outcome = match &input {
@@ -371,6 +379,94 @@ fn run() -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     Ok(if outcome.capture_errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// The terminal UI opens on a terminal unless headless printing was asked for.
+fn wants_tui(cli: &Cli) -> bool {
+    io::stdout().is_terminal()
+        && !cli.print
+        && !cli.verbose
+        && !cli.hex
+        && cli.format == OutputFormat::Text
+        && !cli.quiet
+        && !cli.summary
+        && !cli.fail_on_error
+        && cli.count.is_none()
+        && cli.write.as_deref() != Some(std::path::Path::new("-"))
+}
+
+/// Runs the terminal UI on a source (writing `-w` on the way), then says what the source did.
+fn run_tui(
+    input: Input,
+    cli: &Cli,
+    decoder: Decoder<'_>,
+    filter: Option<Filter>,
+    stop: Stop,
+) -> anyhow::Result<ExitCode> {
+    let (label, live) = match &input {
+        Input::File(p) => (p.display().to_string(), false),
+        Input::Stdin => ("standard input".to_string(), true),
+        Input::Nlmon(_) | Input::Monitor(_) => (String::new(), true),
+    };
+    let start = |label: String, counters| nlscope::tui::Start {
+        decoder,
+        label,
+        live,
+        counters,
+        quit: stop.flag(),
+        stop: stop.clone(),
+        filter,
+    };
+    match input {
+        Input::File(path) => tui_on(capture::open(&path)?, cli, start(label, None)),
+        Input::Stdin => tui_on(capture::open(std::path::Path::new("-"))?, cli, start(label, None)),
+        Input::Nlmon(device) => match PacketSource::open(&device, stop.clone()) {
+            Ok(source) => {
+                let counters = source.counters.clone();
+                let label = format!("nlmon {}", source.device);
+                let code = tui_on(source, cli, start(label, Some(counters.clone())))?;
+                eprintln!("nlscope: capture ended: {}", counters.report());
+                Ok(code)
+            }
+            Err(LiveError::NoNlmon) if cli.interface.is_none() => {
+                eprintln!("nlscope: this kernel has no nlmon device; listening to notifications instead (--monitor)");
+                tui_monitor(monitor::ALL, cli, stop.clone(), start)
+            }
+            Err(e) => Err(e.into()),
+        },
+        Input::Monitor(families) => tui_monitor(&families, cli, stop.clone(), start),
+    }
+}
+
+fn tui_monitor<'r>(
+    families: &[i32],
+    cli: &Cli,
+    stop: Stop,
+    start: impl FnOnce(String, Option<std::sync::Arc<nlscope::live::Counters>>) -> nlscope::tui::Start<'r>,
+) -> anyhow::Result<ExitCode> {
+    let source = MonitorSource::open(families, stop)?;
+    for s in &source.skipped {
+        eprintln!("nlscope: not listening to {s}");
+    }
+    let counters = source.counters.clone();
+    let label = format!("monitor {}", source.families().join(","));
+    let code = tui_on(source, cli, start(label, Some(counters.clone())))?;
+    eprintln!("nlscope: monitor ended: {}", counters.report());
+    Ok(code)
+}
+
+fn tui_on<S: Source + Send + 'static>(
+    source: S,
+    cli: &Cli,
+    start: nlscope::tui::Start<'_>,
+) -> anyhow::Result<ExitCode> {
+    if cli.write.is_some() {
+        let tee = nlscope::tui::run(tee(source, cli, false)?, start)?;
+        eprintln!("nlscope: {} frames written to {}", tee.writer.frames, tee.what);
+    } else {
+        nlscope::tui::run(source, start)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[allow(clippy::too_many_arguments)]

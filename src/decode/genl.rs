@@ -51,6 +51,10 @@ impl GenlFamilies {
         self.manual.values().any(|n| n == name) || self.events.values().flatten().any(|e| e.1.as_deref() == Some(name))
     }
 
+    pub(super) fn event_count(&self) -> usize {
+        self.events.values().map(Vec::len).sum()
+    }
+
     pub(super) fn name(&self, id: u16, frame: u64) -> Option<&str> {
         if id == GENL_ID_CTRL {
             return Some("nlctrl");

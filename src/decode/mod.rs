@@ -111,6 +111,12 @@ impl Message {
         self.error.is_some_and(|e| e < 0)
     }
 
+    /// True for an error reply whose NLMSGERR_ATTR_OFFS could not be named from the message
+    /// alone (the request was not echoed whole): the request, decoded, can name it.
+    pub fn offset_unnamed(&self) -> bool {
+        self.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !self.tree.node(o).is_parent(o))
+    }
+
     /// True if any node of this message is malformed or truncated.
     pub fn has_error_nodes(&self) -> bool {
         self.tree.any_problem(0..self.tree.len(), |p| !matches!(p, Problem::Unknown))
@@ -187,11 +193,12 @@ impl<'r> Decoder<'r> {
 
     /// The first pass over a file: records what nlctrl says about family ids anywhere in the
     /// capture, so that messages sent before the reply that names their family are named too.
-    /// Builds no trees.
-    pub fn learn_genl_families(&mut self, frame: &Frame) {
+    /// Builds no trees. True when the frame told something about a family.
+    pub fn learn_genl_families(&mut self, frame: &Frame) -> bool {
         if frame.protocol() != Some(NETLINK_GENERIC) {
-            return;
+            return false;
         }
+        let before = self.genl.event_count();
         let payload = frame.payload();
         let endian = guess_endianness(payload);
         for (pos, hdr) in header::walk(payload, endian) {
@@ -201,6 +208,7 @@ impl<'r> Decoder<'r> {
                 self.genl.learn(frame.number, body[0], &body[4..], endian);
             }
         }
+        self.genl.event_count() != before
     }
 
     /// Decodes every message of a frame.

@@ -250,8 +250,19 @@ pub fn write_nodes(out: &mut Vec<u8>, tree: &Tree, range: std::ops::Range<NodeId
 }
 
 fn write_line(out: &mut Vec<u8>, tree: &Tree, id: NodeId, depth: usize, style: Style) {
+    let indent = (2 * (depth + usize::from(tree.node(id).depth))).min(SPACES.len());
+    write_indented(out, tree, id, indent, style);
+    out.push(b'\n');
+}
+
+/// One node as a tree line shows it, without indentation or line end: `IFLA_MTU (4) u32: 1500`,
+/// with its problem in brackets.
+pub fn write_node_text(out: &mut Vec<u8>, tree: &Tree, id: NodeId) {
+    write_indented(out, tree, id, 0, Style { color: false });
+}
+
+fn write_indented(out: &mut Vec<u8>, tree: &Tree, id: NodeId, indent: usize, style: Style) {
     let n = tree.node(id);
-    let indent = (2 * (depth + usize::from(n.depth))).min(SPACES.len());
     match tree.known(id).filter(|_| !style.color && indent <= PREFIX_PAD) {
         // Indentation and line start in one piece.
         Some(known) => out.extend_from_slice(&known.prefix.as_bytes()[PREFIX_PAD - indent..]),
@@ -280,5 +291,4 @@ fn write_line(out: &mut Vec<u8>, tree: &Tree, id: NodeId, depth: usize, style: S
         out.push(b']');
         style.end(out);
     }
-    out.push(b'\n');
 }

@@ -1,0 +1,316 @@
+//! What the terminal UI keeps of a capture: every frame as read, and one small [`Row`] per
+//! message — its header, its links to request and replies, a few flags — instead of trees.
+//! Trees are decoded again from the frame when a message is shown, so a capture of a million
+//! messages costs its own size plus a few dozen bytes per message.
+//!
+//! Frames are added in capture order, from a file or live, and each is decoded once as it is
+//! added: that gives exactly the messages the headless output shows, and links requests and
+//! replies (a request learns where it was answered when the answer arrives).
+
+use crate::capture::{Direction, Frame, Timestamp};
+use crate::decode::{Decoder, Message, annotate_error_from_request};
+use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NlMsgHdr, OpKind};
+use crate::session::{Correlator, Link, MsgRef};
+use crate::tree::Tree;
+
+/// No row (for the links of [`Row`]).
+const NONE: u32 = u32::MAX;
+/// The `index` of a row standing for a frame's problem (bytes that are no message).
+pub const PROBLEM: u16 = u16::MAX;
+
+/// One message of the capture (or one frame problem), as the list needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// Index into the store's frames.
+    pub frame: u32,
+    /// The message's index within its frame, or [`PROBLEM`].
+    pub index: u16,
+    pub protocol: u16,
+    /// `None` for messages without a netlink header (kobject uevents) and frame problems.
+    pub header: Option<NlMsgHdr>,
+    pub direction: Direction,
+    reply_to: u32,
+    replied_in: u32,
+    latency_ns: Option<i64>,
+    dump_parts: Option<u32>,
+    flags: u8,
+}
+
+const ERROR_REPLY: u8 = 1;
+const PROBLEM_NODES: u8 = 2;
+const UNKNOWN: u8 = 4;
+const DUMP_INTERRUPTED: u8 = 8;
+const EXPECTS_ANSWER: u8 = 16;
+
+impl Row {
+    /// An NLMSG_ERROR or NLMSG_DONE carrying a negative errno.
+    pub fn is_error_reply(&self) -> bool {
+        self.flags & ERROR_REPLY != 0
+    }
+
+    /// Some node is malformed or truncated, or the row is a frame problem.
+    pub fn has_problem(&self) -> bool {
+        self.flags & PROBLEM_NODES != 0
+    }
+
+    /// No dissector knows the message type.
+    pub fn is_unknown(&self) -> bool {
+        self.flags & UNKNOWN != 0
+    }
+
+    /// The end of a dump that the kernel interrupted (NLM_F_DUMP_INTR).
+    pub fn dump_interrupted(&self) -> bool {
+        self.flags & DUMP_INTERRUPTED != 0
+    }
+
+    /// A request that asked for an answer (an ACK, or what it gets) and has none yet.
+    pub fn unanswered(&self) -> bool {
+        self.flags & EXPECTS_ANSWER != 0 && self.replied_in == NONE
+    }
+
+    pub fn reply_to(&self) -> Option<u32> {
+        (self.reply_to != NONE).then_some(self.reply_to)
+    }
+
+    pub fn replied_in(&self) -> Option<u32> {
+        (self.replied_in != NONE).then_some(self.replied_in)
+    }
+
+    pub fn latency_ns(&self) -> Option<i64> {
+        self.latency_ns
+    }
+
+    pub fn dump_parts(&self) -> Option<u32> {
+        self.dump_parts
+    }
+
+    /// The row of the request this row answers, or the row itself for a request: what all
+    /// messages of one conversation (a request, its dump parts, its end) share.
+    pub fn conversation(&self, me: u32) -> Option<u32> {
+        match self.reply_to() {
+            Some(r) => Some(r),
+            None => self.header.filter(|h| h.flags & NLM_F_REQUEST != 0).map(|_| me),
+        }
+    }
+}
+
+/// The frames of a capture and the index of their messages.
+#[derive(Default)]
+pub struct Store {
+    frames: Vec<Frame>,
+    /// Per frame: its first row.
+    first_row: Vec<u32>,
+    rows: Vec<Row>,
+    correlator: Correlator,
+    first: Option<Timestamp>,
+    /// Bumped whenever a frame names generic netlink families: names shown before may change.
+    pub genl_epoch: u64,
+}
+
+impl Store {
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub fn row(&self, i: u32) -> &Row {
+        &self.rows[i as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn frame_count(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn frame_of(&self, row: u32) -> &Frame {
+        &self.frames[self.rows[row as usize].frame as usize]
+    }
+
+    /// The first frame's time.
+    pub fn first_time(&self) -> Timestamp {
+        self.first.unwrap_or_default()
+    }
+
+    /// The row of the first message of the frame numbered `number` (as the capture numbers them).
+    pub fn row_of_frame_number(&self, number: u64) -> Option<u32> {
+        let f = self.frames.binary_search_by_key(&number, |f| f.number).ok()?;
+        let row = self.first_row[f];
+        (row < self.rows.len() as u32 && self.rows[row as usize].frame == f as u32).then_some(row)
+    }
+
+    fn row_of(&self, at: MsgRef) -> u32 {
+        match self.frames.binary_search_by_key(&at.0, |f| f.number) {
+            Ok(f) => self.first_row[f] + at.1 as u32,
+            Err(_) => NONE,
+        }
+    }
+
+    /// Where a row sits in the capture: frame number and message index.
+    pub fn msg_ref(&self, row: u32) -> MsgRef {
+        let r = &self.rows[row as usize];
+        (self.frames[r.frame as usize].number, usize::from(r.index))
+    }
+
+    /// The row's links as the renderers and filters know them.
+    pub fn link(&self, row: u32) -> Link {
+        let r = &self.rows[row as usize];
+        Link {
+            reply_to: r.reply_to().map(|i| self.msg_ref(i)),
+            replied_in: r.replied_in().map(|i| self.msg_ref(i)),
+            latency_ns: r.latency_ns,
+            dump_parts: r.dump_parts,
+            dump_interrupted: r.dump_interrupted(),
+        }
+    }
+
+    /// Adds a frame: decodes it once for its rows, links requests and replies.
+    pub fn push(&mut self, decoder: &mut Decoder<'_>, frame: Frame) {
+        self.first.get_or_insert(frame.timestamp);
+        if decoder.learn_genl_families(&frame) {
+            self.genl_epoch += 1;
+        }
+        let f = self.frames.len() as u32;
+        let start = self.rows.len() as u32;
+        self.first_row.push(start);
+        let protocol = frame.protocol().unwrap_or(0);
+        let mut new = Vec::new();
+        let end = decoder.stream_frame(&frame, |_, msg| {
+            new.push(row_of_message(f, protocol, msg));
+            true
+        });
+        for (i, mut row) in new.into_iter().enumerate() {
+            if let Some(hdr) = row.header {
+                let link = self.correlator.observe(protocol, &hdr, (frame.number, i), frame.timestamp);
+                row.latency_ns = link.latency_ns;
+                row.dump_parts = link.dump_parts;
+                if link.dump_interrupted {
+                    row.flags |= DUMP_INTERRUPTED;
+                }
+                if let Some(req) = link.reply_to {
+                    let req = self.row_of(req);
+                    row.reply_to = req;
+                    if let Some(r) = self.rows.get_mut(req as usize)
+                        && r.replied_in == NONE
+                    {
+                        r.replied_in = start + i as u32;
+                        r.latency_ns = link.latency_ns;
+                    }
+                }
+            }
+            self.rows.push(row);
+        }
+        if end.problem.is_some() {
+            self.rows.push(Row {
+                frame: f,
+                index: PROBLEM,
+                protocol,
+                header: None,
+                direction: frame.direction,
+                reply_to: NONE,
+                replied_in: NONE,
+                latency_ns: None,
+                dump_parts: None,
+                flags: PROBLEM_NODES,
+            });
+        }
+        self.frames.push(frame);
+    }
+
+    /// Decodes one row's message again (a frame problem: its problem tree as a message-less
+    /// tree). An error reply whose request is in the capture names its offending attribute in
+    /// the request's terms.
+    pub fn decode(&self, decoder: &mut Decoder<'_>, row: u32) -> Decoded {
+        let r = self.rows[row as usize];
+        let frame = &self.frames[r.frame as usize];
+        if r.index == PROBLEM {
+            let end = decoder.stream_frame(frame, |_, _| true);
+            return Decoded::Problem(end.problem.unwrap_or_default());
+        }
+        let mut found = None;
+        decoder.stream_frame(frame, |_, msg| {
+            if msg.index == usize::from(r.index) {
+                found = Some(msg.clone());
+                return false;
+            }
+            true
+        });
+        let Some(mut msg) = found else { return Decoded::Problem(Tree::default()) };
+        if msg.offset_unnamed()
+            && let Some(req) = r.reply_to()
+            && let Decoded::Message(request) = self.decode_plain(decoder, req)
+        {
+            annotate_error_from_request(&mut msg, &request);
+        }
+        Decoded::Message(Box::new(msg))
+    }
+
+    fn decode_plain(&self, decoder: &mut Decoder<'_>, row: u32) -> Decoded {
+        let r = self.rows[row as usize];
+        let mut found = None;
+        decoder.stream_frame(&self.frames[r.frame as usize], |_, msg| {
+            if msg.index == usize::from(r.index) {
+                found = Some(msg.clone());
+                return false;
+            }
+            true
+        });
+        match found {
+            Some(m) => Decoded::Message(Box::new(m)),
+            None => Decoded::Problem(Tree::default()),
+        }
+    }
+
+    /// Decodes every message of the frame holding `row`, handing each with its row.
+    pub fn decode_frame_of(&self, decoder: &mut Decoder<'_>, row: u32, mut each: impl FnMut(u32, &Message)) {
+        let r = self.rows[row as usize];
+        let start = self.first_row[r.frame as usize];
+        decoder.stream_frame(&self.frames[r.frame as usize], |_, msg| {
+            each(start + msg.index as u32, msg);
+            true
+        });
+    }
+}
+
+/// A row decoded again.
+pub enum Decoded {
+    Message(Box<Message>),
+    /// A frame problem: the bytes that are no message.
+    Problem(Tree),
+}
+
+fn row_of_message(frame: u32, protocol: u16, msg: &Message) -> Row {
+    let mut flags = 0;
+    if msg.is_error_reply() {
+        flags |= ERROR_REPLY;
+    }
+    if msg.has_error_nodes() {
+        flags |= PROBLEM_NODES;
+    }
+    if msg.unknown {
+        flags |= UNKNOWN;
+    }
+    if let Some(h) = msg.header
+        && h.flags & NLM_F_REQUEST != 0
+        && (h.flags & NLM_F_ACK != 0 || msg.op_kind == OpKind::Get)
+    {
+        flags |= EXPECTS_ANSWER;
+    }
+    Row {
+        frame,
+        index: msg.index.min(usize::from(PROBLEM - 1)) as u16,
+        protocol,
+        header: msg.header,
+        direction: msg.direction,
+        reply_to: NONE,
+        replied_in: NONE,
+        latency_ns: None,
+        dump_parts: None,
+        flags,
+    }
+}
