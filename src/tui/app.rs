@@ -13,6 +13,7 @@ use crate::capture::Frame;
 use crate::decode::{Decoder, Message};
 use crate::filter::{Filter, FilterError, Names};
 use crate::render::stats::Stats;
+use crate::session::Link;
 use crate::render::summary;
 use crate::render::text::write_node_text;
 use crate::tree::{NodeId, Tree};
@@ -816,47 +817,58 @@ impl<'r> App<'r> {
                 return;
             }
         }
-        let mut pos = self.selected + 1;
-        while let Some(row) = self.shown_row(pos) {
-            if let Decoded::Message(m) = self.store.decode(&mut self.decoder, row)
-                && let Some(id) = (0..m.tree.len()).find(|&id| matches(&m.tree, id, &mut line))
-            {
-                self.select_position(pos);
-                self.ensure_detail();
-                if let Some(d) = &mut self.detail {
-                    d.select(id);
-                }
-                self.focus = Pane::Tree;
-                return;
+        let mut found = None;
+        self.each_shown_message(self.selected + 1, |pos, msg, _| {
+            found = (0..msg.tree.len()).find(|&id| matches(&msg.tree, id, &mut line)).map(|id| (pos, id));
+            found.is_none()
+        });
+        if let Some((pos, id)) = found {
+            self.select_position(pos);
+            self.ensure_detail();
+            if let Some(d) = &mut self.detail {
+                d.select(id);
             }
-            pos += 1;
+            self.focus = Pane::Tree;
+            return;
         }
         self.notice = Some(format!("`{text}` is not in the trees after this one"));
+    }
+
+    /// Decodes the messages shown from list position `from` on, each frame once, handing each
+    /// with its position and links to `each` until it returns false.
+    fn each_shown_message(&mut self, from: usize, mut each: impl FnMut(usize, &Message, Link) -> bool) {
+        let mut pos = from;
+        while let Some(row) = self.shown_row(pos) {
+            let frame = self.store.row(row).frame;
+            // The shown rows of this frame: (row, position).
+            let mut rows = Vec::new();
+            while let Some(r) = self.shown_row(pos).filter(|&r| self.store.row(r).frame == frame) {
+                rows.push((r, pos));
+                pos += 1;
+            }
+            if self.store.row(row).index == PROBLEM {
+                continue;
+            }
+            let mut go_on = true;
+            let store = &self.store;
+            store.decode_frame_of(&mut self.decoder, row, |r, msg| {
+                if go_on && let Ok(i) = rows.binary_search_by_key(&r, |x| x.0) {
+                    go_on = each(rows[i].1, msg, store.link(r));
+                }
+            });
+            if !go_on {
+                return;
+            }
+        }
     }
 
     fn open_stats(&mut self) {
         let mut stats = Stats::new(!self.loading);
         let first = self.shown_row(0);
-        let mut pos = 0;
-        while let Some(row) = self.shown_row(pos) {
-            if self.store.row(row).index == PROBLEM {
-                pos += 1;
-                continue;
-            }
-            // One decode per frame: every shown row of it is counted.
-            let frame = self.store.row(row).frame;
-            let mut in_frame = Vec::new();
-            while let Some(r) = self.shown_row(pos).filter(|&r| self.store.row(r).frame == frame) {
-                in_frame.push(r);
-                pos += 1;
-            }
-            let store = &self.store;
-            store.decode_frame_of(&mut self.decoder, row, |r, msg| {
-                if in_frame.binary_search(&r).is_ok() {
-                    stats.observe(msg, store.link(r));
-                }
-            });
-        }
+        self.each_shown_message(0, |_, msg, link| {
+            stats.observe(msg, link);
+            true
+        });
         let mut text = Vec::new();
         let _ = stats.write(&mut text);
         let mut lines: Vec<String> = String::from_utf8_lossy(&text).lines().map(str::to_string).collect();
