@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use nlscope::capture;
 use nlscope::decode::{Decoder, Message};
+use nlscope::headless::InOrder;
 use nlscope::spec::Registry;
 use nlscope::tree::Problem;
 
@@ -43,8 +44,11 @@ fn count_named(path: &std::path::Path, protocol: u16, genl: &[(&str, u16)]) -> C
         decoder.learn_genl_families(&frame);
     }
     let mut c = Count::default();
+    // As headless runs decode: replies with the requests they answer (sock_diag's INET_DIAG_INFO
+    // is laid out by the request's protocol).
+    let mut decoder = InOrder::new(decoder);
     for frame in capture::open(path).unwrap() {
-        let d = decoder.decode_frame(&frame.unwrap());
+        let d = decoder.decode(frame.unwrap());
         assert!(d.problem.is_none(), "{}: {:?}", path.display(), d.problem);
         for m in d.messages.iter().filter(|m: &&Message| m.protocol == protocol) {
             c.messages += 1;

@@ -147,6 +147,11 @@ pub enum AttrType {
     SubMessage {
         sub_message: SubMsgId,
         selector: &'static str,
+        /// Where a reply finds the selector's value in its request, tried in turn
+        /// (`request-selector`).
+        request_selector: Vec<&'static str>,
+        /// The selector value assumed when none is found (`selector-default`).
+        default: Option<&'static str>,
     },
 }
 
@@ -310,6 +315,8 @@ pub struct Family {
     /// Value to the event (notification) operation that uses it (`event:`/`mcgrp:` operations);
     /// multicast notifications are looked up here first, as their numbers may be reply numbers too.
     pub event_op_by_value: FxHashMap<u16, usize>,
+    /// A sub-message of this spec takes its selector from the request (`request-selector`).
+    pub uses_request: bool,
 }
 
 impl Family {
@@ -384,7 +391,7 @@ impl Registry {
     pub fn builtin() -> Result<Registry, SpecError> {
         let mut r =
             Registry { builtin: BUILTIN_SPECS.iter().map(|_| OnceLock::new()).collect(), ..Registry::default() };
-        for (i, &(_, name, protonum, types, _)) in BUILTIN_SPECS.iter().enumerate() {
+        for (i, &(_, name, protonum, types, _, _)) in BUILTIN_SPECS.iter().enumerate() {
             match protonum {
                 Some(p) => {
                     for &t in types {
@@ -512,6 +519,16 @@ impl Registry {
         self.get(Slot::Builtin(i))
     }
 
+    /// True if replies of this netlink-raw protocol may need the request they answer to be
+    /// decoded (a spec of it has a `request-selector`). Compiles nothing.
+    pub fn replies_need_request(&self, protocol: u16) -> bool {
+        self.loaded.iter().any(|f| f.protonum == Some(protocol) && f.uses_request)
+            || BUILTIN_SPECS
+                .iter()
+                .take(self.builtin.len())
+                .any(|s| s.2 == Some(protocol) && s.5 && !self.loaded.iter().any(|f| f.name == s.1))
+    }
+
     /// The specs of a netlink-raw protocol, loaded ones first (each compiled as it is reached).
     pub fn raw_families(&self, protocol: u16) -> impl Iterator<Item = &Family> {
         let loaded = self.loaded.iter().filter(move |f| f.protonum == Some(protocol));
@@ -526,7 +543,7 @@ impl Registry {
 
 /// Compiles built-in spec `i`.
 fn compile_builtin(i: usize) -> Result<Family, SpecError> {
-    let (file, _, _, _, json) = BUILTIN_SPECS[i];
+    let (file, _, _, _, json, _) = BUILTIN_SPECS[i];
     let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
     let spec: SpecFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
     compile(file, spec).map_err(invalid)
@@ -587,6 +604,7 @@ fn presentation(
 /// Compiles a parsed spec, resolving every name.
 fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     let family_name = leak(spec.name.clone());
+    let uses_request = spec.uses_request();
     let protonum = match spec.protocol.as_deref() {
         Some("netlink-raw") => Some(spec.protonum.ok_or("`protocol: netlink-raw` needs `protonum`")?),
         None | Some("genetlink") | Some("genetlink-c") | Some("genetlink-legacy") => None,
@@ -760,6 +778,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 None => None,
             };
             let sub_scalar = def.sub_type.as_deref().and_then(Scalar::parse);
+            if (!def.request_selector.is_empty() || def.selector_default.is_some()) && kind != "sub-message" {
+                return Err(format!("{owner}: request-selector and selector-default are for sub-message attributes"));
+            }
             let ty = match kind.as_str() {
                 "unused" => AttrType::Unused,
                 "pad" => AttrType::Pad,
@@ -799,6 +820,8 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                             .get(sm)
                             .ok_or_else(|| format!("{owner}: sub-message `{sm}` is not defined"))?,
                         selector: leak(selector.clone()),
+                        request_selector: def.request_selector.iter().map(|r| leak(r.clone())).collect(),
+                        default: def.selector_default.clone().map(leak),
                     }
                 }
                 other => {
@@ -943,6 +966,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
         op_by_value,
         reply_op_by_value,
         event_op_by_value,
+        uses_request,
     })
 }
 
@@ -952,9 +976,11 @@ mod tests {
 
     #[test]
     fn message_types_are_what_the_registry_indexes() {
-        for &(file, _, protonum, types, json) in BUILTIN_SPECS {
+        for &(file, _, protonum, types, json, uses_request) in BUILTIN_SPECS {
             let spec: SpecFile = serde_json::from_str(json).unwrap();
+            assert_eq!(spec.uses_request(), uses_request, "{file}");
             let family = compile(file, spec).unwrap();
+            assert_eq!(family.uses_request, uses_request, "{file}");
             if protonum.is_some() {
                 let mut indexed: Vec<u16> = family.op_by_value.keys().copied().collect();
                 indexed.sort_unstable();
