@@ -224,6 +224,9 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
             MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
                 decode_struct(tree, ctx, *inner, Text::Static(m.name), bytes, base + pos, depth + 1);
             }
+            MemberType::Binary { .. } if m.select.is_some() && depth < MAX_DEPTH => {
+                union_member(tree, ctx, def, id, m, bytes, base + pos, depth);
+            }
             MemberType::Binary { .. } | MemberType::Flexible { .. } => {
                 let v = bytes_value(tree, bytes, m.pres.hint, ctx.addr_family);
                 let id = tree.leaf(m.name, m.kind, v, base + pos, size);
@@ -234,6 +237,52 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
     }
     tree.node_mut(id).length = pos as u32;
     id
+}
+
+/// A union member laid out by the sub-message format an earlier member of its struct (open as
+/// node `parent`) chooses; its bytes when none fits.
+#[allow(clippy::too_many_arguments)]
+fn union_member(
+    tree: &mut Tree,
+    ctx: Ctx,
+    def: &super::registry::StructDef,
+    parent: NodeId,
+    m: &MemberSpec,
+    bytes: &[u8],
+    base: usize,
+    depth: usize,
+) {
+    let (sm, selector) = m.select.expect("a union member");
+    // The struct is still open: its members so far are the nodes after it.
+    let raw = tree.roots_from(parent + 1).find(|&c| tree.name(c) == selector).and_then(|c| tree.node(c).value.as_u64());
+    let spec_name = def
+        .members
+        .iter()
+        .find(|p| p.name == selector)
+        .and_then(|p| p.pres.enumeration)
+        .zip(raw)
+        .and_then(|(e, raw)| ctx.family.enums[e].spec_name_of(raw));
+    let chosen = raw.and_then(|raw| {
+        ctx.family.sub_messages[sm]
+            .formats
+            .iter()
+            .find(|f| f.value == raw.to_string() || Some(f.value.as_str()) == spec_name)
+            .and_then(|f| f.fixed_header)
+    });
+    match chosen {
+        Some(h) => {
+            let id = decode_struct(tree, ctx, h, Text::Static(m.name), bytes, base, depth + 1);
+            let kind = tree.text_fmt(format_args!("binary ({})", ctx.family.structs[h].kind));
+            let n = tree.node_mut(id);
+            n.kind = kind;
+            n.length = bytes.len() as u32;
+        }
+        None => {
+            let v = bytes_value(tree, bytes, m.pres.hint, ctx.addr_family);
+            let id = tree.leaf(m.name, m.kind, v, base, bytes.len());
+            tree.set_known(id, m.line);
+        }
+    }
 }
 
 /// A flexible array member: entries of a struct, or addresses, or bytes.

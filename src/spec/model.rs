@@ -115,6 +115,12 @@ pub struct Member {
     pub display_hint: Option<String>,
     #[serde(default)]
     pub r#struct: Option<String>,
+    /// nlscope extension: a binary member (a C union) laid out by the sub-message format that
+    /// an earlier member of the same struct, `selector`, chooses.
+    #[serde(default)]
+    pub sub_message: Option<String>,
+    #[serde(default)]
+    pub selector: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

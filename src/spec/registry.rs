@@ -215,6 +215,9 @@ pub struct MemberSpec {
     pub line: &'static Known,
     pub ty: MemberType,
     pub pres: Presentation,
+    /// A union laid out by a sub-message format, chosen by the earlier member named here
+    /// (`sub-message` and `selector` on a binary member).
+    pub select: Option<(SubMsgId, &'static str)>,
 }
 
 impl MemberSpec {
@@ -656,6 +659,8 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     let struct_defs: Vec<_> = spec.definitions.iter().filter(|d| d.ty == "struct").collect();
     let struct_ids: HashMap<String, StructId> =
         struct_defs.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+    let sub_ids: HashMap<String, SubMsgId> =
+        spec.sub_messages.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
     let mut structs: Vec<StructDef> = Vec::new();
     for d in &struct_defs {
         let mut members = Vec::new();
@@ -697,9 +702,21 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 &enums,
                 &owner,
             )?;
+            let select = match (&m.sub_message, &m.selector) {
+                (None, None) => None,
+                (Some(sm), Some(sel)) if matches!(ty, MemberType::Binary { len: 1.., structure: None }) => {
+                    let sm = *sub_ids.get(sm).ok_or_else(|| format!("{owner}: sub-message `{sm}` is not defined"))?;
+                    let sel = sel.replace('-', "_");
+                    if !members.iter().any(|p: &MemberSpec| p.name == sel && matches!(p.ty, MemberType::Scalar(_))) {
+                        return Err(format!("{owner}: selector `{sel}` is no earlier scalar member"));
+                    }
+                    Some((sm, leak(sel)))
+                }
+                _ => return Err(format!("{owner}: sub-message and selector go together, on a binary member with len")),
+            };
             let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
             let line = leak_known(&format!("{name} {kind}"), &name, None);
-            members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres });
+            members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres, select });
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
@@ -727,8 +744,6 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     // Attribute sets: ids first, so nests can refer to sets defined later.
     let set_ids: HashMap<String, SetId> =
         spec.attribute_sets.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-    let sub_ids: HashMap<String, SubMsgId> =
-        spec.sub_messages.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
     let mut sets = Vec::new();
     for s in &spec.attribute_sets {
         let parent = match &s.subset_of {
