@@ -24,9 +24,10 @@ fn main() {
     let mut out = String::from(
         "/// Every spec file of `dissectors/`, parsed at build time: (file name, spec as JSON).\n\
          /// With each: the spec's name, its netlink-raw protocol number (None: generic netlink), and\n\
-         /// the message types it describes (netlink-raw specs), by which the registry finds it.\n\
+         /// the message types it describes (netlink-raw specs), by which the registry finds it, and\n\
+         /// whether its replies need their request (`request-selector`).\n\
          #[allow(clippy::type_complexity)]\n\
-         const BUILTIN_SPECS: &[(&str, &str, Option<u16>, &[u16], &str)] = &[\n",
+         const BUILTIN_SPECS: &[(&str, &str, Option<u16>, &[u16], &str, bool)] = &[\n",
     );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
@@ -41,9 +42,10 @@ fn main() {
         let protonum = if spec.protocol.as_deref() == Some("netlink-raw") { spec.protonum } else { None };
         let types = if protonum.is_some() { spec.message_types() } else { Vec::new() };
         out.push_str(&format!(
-            "    ({name:?}, {:?}, {protonum:?}, &{types:?}, include_str!({:?})),\n",
+            "    ({name:?}, {:?}, {protonum:?}, &{types:?}, include_str!({:?}), {}),\n",
             spec.name,
-            json_path.display().to_string()
+            json_path.display().to_string(),
+            spec.uses_request()
         ));
     }
     out.push_str("];\n");

@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("decode_frames", |b| {
         b.iter(|| {
             let mut d = Decoder::new(&registry);
-            frames.iter().map(|f| d.stream_frame(f, |_, _| true).messages).sum::<usize>()
+            frames.iter().map(|f| d.stream_frame(f, &[], |_, _| true).messages).sum::<usize>()
         })
     });
     g.bench_function("decode_and_render_tree", |b| {
@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
             out.clear();
             let mut d = Decoder::new(&registry);
             for f in &frames {
-                d.stream_frame(f, |_, m| {
+                d.stream_frame(f, &[], |_, m| {
                     write_tree(&mut out, m, Style { color: false });
                     true
                 });
@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
             let mut d = Decoder::new(&registry);
             let mut passed = 0;
             for f in &frames {
-                d.stream_frame(f, |_, m| {
+                d.stream_frame(f, &[], |_, m| {
                     passed += usize::from(filter.matches(m, &link, f.timestamp));
                     true
                 });

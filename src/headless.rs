@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use crate::capture::{Frame, Source, Timestamp};
-use crate::decode::{Decoder, FrameEnd, annotate_error_from_request};
+use crate::decode::{Decoder, FrameEnd, RequestOf, annotate_error_from_request};
 use crate::filter::Filter;
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
@@ -68,8 +68,9 @@ struct Job {
     frame: Frame,
     /// Each message's link to its request or answer, by message index.
     links: Vec<Link>,
-    /// For error replies whose request is kept: (message index, the request's frame, its index).
-    requests: Vec<(usize, Arc<Frame>, usize)>,
+    /// For replies whose request is kept and needed (errors that do not echo it whole, replies
+    /// whose layout depends on it): (message index, the request's frame, its index).
+    requests: Vec<RequestOf>,
     /// The first frame's time (summary lines show time since then).
     first: Timestamp,
 }
@@ -110,9 +111,24 @@ struct Sequencer {
     requests: HashMap<MsgRef, Arc<Frame>>,
     request_order: VecDeque<MsgRef>,
     first: Option<Timestamp>,
+    /// Protocols (bit per number below 32) whose replies are decoded with their request.
+    reply_protocols: u32,
 }
 
 impl Sequencer {
+    fn new(decoder: &Decoder<'_>, ahead: Correlator) -> Self {
+        Sequencer {
+            links: Correlator::default(),
+            ahead,
+            requests: HashMap::default(),
+            request_order: VecDeque::new(),
+            first: None,
+            reply_protocols: (0..32u16)
+                .filter(|&p| decoder.registry.replies_need_request(p))
+                .fold(0, |mask, p| mask | (1 << p)),
+        }
+    }
+
     /// Fills in what `job`'s frame, just read, needs from the frames before it.
     fn settle(&mut self, job: &mut Job) {
         let Job { frame, links, requests, first } = job;
@@ -121,6 +137,7 @@ impl Sequencer {
         requests.clear();
         let frame = &*frame;
         let mut keep = false;
+        let with_request = frame.protocol().is_some_and(|p| p < 32 && self.reply_protocols & (1 << p) != 0);
         let (ahead, kept, order) = (&mut self.ahead, &mut self.requests, &mut self.request_order);
         self.links.observe_frame(frame, |hdr, mut link| {
             let index = links.len();
@@ -145,6 +162,9 @@ impl Sequencer {
                 if let Some(f) = kept.remove(&req) {
                     requests.push((index, f, req.1));
                 }
+            } else if let Some(f) = link.reply_to.filter(|_| with_request).and_then(|req| kept.get(&req)) {
+                // A part of the answer whose layout may depend on the request (sock_diag).
+                requests.push((index, f.clone(), link.reply_to.map_or(0, |r| r.1)));
             }
             links.push(link);
         });
@@ -154,6 +174,28 @@ impl Sequencer {
                 self.requests.insert(*at, shared.clone());
             }
         }
+    }
+}
+
+/// Decoding frame by frame in capture order, with what a headless run settles before decoding:
+/// replies get the requests they answer (for tests and tools that read trees, not text).
+pub struct InOrder<'r> {
+    decoder: Decoder<'r>,
+    seq: Sequencer,
+    job: Job,
+}
+
+impl<'r> InOrder<'r> {
+    pub fn new(decoder: Decoder<'r>) -> Self {
+        let seq = Sequencer::new(&decoder, Correlator::default());
+        InOrder { decoder, seq, job: Job::new() }
+    }
+
+    /// Decodes the next frame of the capture.
+    pub fn decode(&mut self, frame: Frame) -> crate::decode::DecodedFrame {
+        self.job.frame = frame;
+        self.seq.settle(&mut self.job);
+        self.decoder.decode_frame_with(&self.job.frame, &self.job.requests)
     }
 }
 
@@ -172,7 +214,7 @@ impl Worker<'_> {
         let filter = self.filter;
         let frame = &job.frame;
         let mut printed = 0;
-        let end = self.decoder.stream_frame(frame, |decoder, msg| {
+        let end = self.decoder.stream_frame(frame, &job.requests, |decoder, msg| {
             if printed == budget {
                 return false;
             }
@@ -282,13 +324,7 @@ pub fn run<W: Write, S: Source + Send>(
     count: Option<u64>,
     sink: &mut Sink<W>,
 ) -> io::Result<Outcome> {
-    let seq = Sequencer {
-        links: Correlator::default(),
-        ahead,
-        requests: HashMap::default(),
-        request_order: VecDeque::new(),
-        first: None,
-    };
+    let seq = Sequencer::new(&decoder, ahead);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     if count.is_some() || sink.flush_each_frame || workers < 2 {
         run_in_order(frames, seq, Worker { decoder, opts, filter }, count.unwrap_or(u64::MAX), sink)

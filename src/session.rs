@@ -8,7 +8,8 @@
 //! port id is the reply's or 0 (the kernel fills in a sender's port when the sender left it 0).
 //! Multicast notifications (port 0, sequence 0) answer nothing. A request stays pending through
 //! every part of a multi-part reply and ends with NLMSG_ERROR, NLMSG_DONE, or a single reply when
-//! no ACK was asked for.
+//! no ACK was asked for. A dump request (NLM_F_ROOT|NLM_F_MATCH) ends only with NLMSG_DONE or
+//! NLMSG_ERROR: some dumps send parts without NLM_F_MULTI (SCTP associations in sock_diag).
 
 use std::collections::hash_map::Entry;
 
@@ -17,7 +18,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::capture::{Frame, Timestamp};
 use crate::decode::guess_endianness;
 use crate::netlink::header::{
-    self, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr,
+    self, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr,
 };
 
 /// A message's place in the capture: frame number and index within the frame.
@@ -45,6 +46,8 @@ struct Pending {
     time: Timestamp,
     pid: u32,
     wants_ack: bool,
+    /// A dump request: answered until NLMSG_DONE (or an error).
+    dump: bool,
     /// Multi-part replies seen so far, and whether one was interrupted.
     parts: u32,
     interrupted: bool,
@@ -95,8 +98,15 @@ impl Correlator {
     pub fn observe(&mut self, protocol: u16, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Link {
         let key = (protocol, hdr.seq);
         if hdr.flags & NLM_F_REQUEST != 0 {
-            let p =
-                Pending { at, time, pid: hdr.pid, wants_ack: hdr.flags & NLM_F_ACK != 0, parts: 0, interrupted: false };
+            let p = Pending {
+                at,
+                time,
+                pid: hdr.pid,
+                wants_ack: hdr.flags & NLM_F_ACK != 0,
+                dump: hdr.flags & NLM_F_DUMP == NLM_F_DUMP,
+                parts: 0,
+                interrupted: false,
+            };
             match self.pending.entry(key) {
                 Entry::Vacant(v) => {
                     v.insert(Slot::One(p));
@@ -117,7 +127,7 @@ impl Correlator {
         let Some(slot) = self.pending.get_mut(&key) else { return Link::default() };
         let list = slot.entries();
         let Some(i) = list.iter().rposition(|p| p.pid == hdr.pid || p.pid == 0) else { return Link::default() };
-        if hdr.flags & NLM_F_MULTI != 0 && hdr.ty != NLMSG_DONE {
+        if (hdr.flags & NLM_F_MULTI != 0 || list[i].dump) && hdr.ty != NLMSG_DONE && hdr.ty != NLMSG_ERROR {
             list[i].parts += 1;
         }
         list[i].interrupted |= hdr.flags & NLM_F_DUMP_INTR != 0;
@@ -126,8 +136,9 @@ impl Correlator {
         if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
             answers.entry(req.at).or_insert((at, ns));
         }
-        let last_part =
-            hdr.ty == NLMSG_ERROR || hdr.ty == NLMSG_DONE || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack);
+        let last_part = hdr.ty == NLMSG_ERROR
+            || hdr.ty == NLMSG_DONE
+            || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack && !req.dump);
         if last_part {
             match slot {
                 Slot::Many(v) if v.len() > 1 => {

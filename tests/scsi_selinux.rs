@@ -308,7 +308,7 @@ fn iscsi_pdus_and_iface_parameters() {
 }
 
 /// Kernel events go out with nlmsg_type 0 (ISCSI_UEVENT_UNKNOWN), the event type only in
-/// iscsi_uevent.type; the r union is shown as its bytes (which member applies depends on type).
+/// iscsi_uevent.type; the r union is the member that type uses (its bytes for other types).
 #[test]
 fn iscsi_kernel_events_have_type_zero() {
     // iscsi_conn_error_event: r.connerror = sid, cid, error (ISCSI_ERR_CONN_FAILED); u is left
@@ -337,15 +337,24 @@ fn iscsi_kernel_events_have_type_zero() {
     assert_eq!(*val(ce, &["transport_handle"]), TRANSPORT);
     assert_eq!(*val(ce, &["u"]), "aa".repeat(24));
     // r.connerror: sid 3, cid 1, error 1011 (ISCSI_ERR_CONN_FAILED), 4 bytes of the union left.
-    assert_eq!(*val(ce, &["r"]), "0300000001000000f303000000000000");
+    assert_eq!(node(ce, &["r"])["kind"], "binary (struct msg_conn_error)");
+    assert_eq!(child_names(ce, &["r"]), ["sid", "cid", "error"]);
+    assert_eq!(*val(ce, &["r", "sid"]), 3);
+    assert_eq!(*val(ce, &["r", "cid"]), 1);
+    assert_eq!(*val(ce, &["r", "error"]), 1011);
     assert_eq!(node(ce, &["r"])["offset"], 16 + 16 + 40);
+    assert_eq!(node(ce, &["r"])["length"], 16);
     assert_eq!(node(ce, &["data"])["length"], 0);
 
     let rp = &msgs[1];
     assert_eq!(rp["type"], "ISCSI_UEVENT_UNKNOWN");
     assert_eq!(rp["len"], 16 + 56 + 48 + 8);
     assert_eq!(*val(rp, &["type"]), en(101, "ISCSI_KEVENT_RECV_PDU"));
-    assert_eq!(*val(rp, &["r"]), "03000000010000000000000000000000");
+    // r.recv_req: sid 3, cid 1, recv_handle 0.
+    assert_eq!(node(rp, &["r"])["kind"], "binary (struct msg_recv_req)");
+    assert_eq!(*val(rp, &["r", "sid"]), 3);
+    assert_eq!(*val(rp, &["r", "cid"]), 1);
+    assert_eq!(*val(rp, &["r", "recv_handle"]), 0);
     assert_eq!(*val(rp, &["data"]), format!("2380{}{}000000", "00".repeat(46), hex(b"hello")));
 }
 

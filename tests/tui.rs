@@ -364,3 +364,19 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
     });
     assert_eq!(selected(&app), (8, 0));
 }
+
+/// Replies whose layout depends on their request (sock_diag INET_DIAG_INFO by protocol) are
+/// decoded with it in the tree too: the MPTCP sockets of 2.0 show their mptcp_info.
+#[test]
+fn sock_diag_replies_are_read_by_their_requests_protocol() {
+    let mut app = app_on("sock_diag_info.pcap");
+    typed(&mut app, ":2");
+    press(&mut app, KeyCode::Enter);
+    app.ensure_detail();
+    let d = app.detail.as_ref().unwrap();
+    let token = (0..d.tree().len()).find(|&id| d.tree().name(id) == "mptcpi_token");
+    assert!(token.is_some(), "no mptcp_info in the tree of 2.0");
+    let mut line = Vec::new();
+    nlscope::render::text::write_node_text(&mut line, d.tree(), token.unwrap());
+    assert_eq!(String::from_utf8(line).unwrap(), "mptcpi_token u32: 0x99dc0c4a");
+}

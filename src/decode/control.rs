@@ -145,7 +145,7 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
         let id = msg.tree.open("request", kind, Value::None, echo_base, echo_len);
         let tree = std::mem::take(&mut msg.tree);
         let inner =
-            decoder.decode_message(frame, msg.protocol, msg.endian, req, echo_bytes, echo_base, depth + 1, tree);
+            decoder.decode_message(frame, msg.protocol, msg.endian, req, echo_bytes, echo_base, depth + 1, None, tree);
         msg.tree = inner.tree;
         msg.tree.close(id);
         msg.tree.node_mut(id).value = Value::Enum { raw: u64::from(req.ty), name: inner.type_name };

@@ -14,6 +14,7 @@ mod sock_diag;
 mod uevent;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use nom::number::Endianness;
 
@@ -123,6 +124,18 @@ impl Message {
     }
 }
 
+/// A message of a frame and the request it answers, kept from an earlier frame: (the message's
+/// index in its frame, the request's frame, the request's index in that frame). Replies whose
+/// layout depends on their request (`request-selector`) are decoded with it.
+pub type RequestOf = (usize, Arc<Frame>, usize);
+
+/// The bytes of message `index` of a frame (its header included).
+fn message_bytes(frame: &Frame, index: usize) -> Option<&[u8]> {
+    let payload = frame.payload();
+    let (pos, hdr) = header::walk(payload, guess_endianness(payload)).nth(index)?;
+    payload.get(pos..pos + hdr.len as usize)
+}
+
 /// A frame's messages, or why it has none.
 #[derive(Debug, Clone)]
 pub struct DecodedFrame {
@@ -213,8 +226,14 @@ impl<'r> Decoder<'r> {
 
     /// Decodes every message of a frame.
     pub fn decode_frame(&mut self, frame: &Frame) -> DecodedFrame {
+        self.decode_frame_with(frame, &[])
+    }
+
+    /// Decodes every message of a frame, replies with the requests they answer (see
+    /// [`RequestOf`]).
+    pub fn decode_frame_with(&mut self, frame: &Frame, requests: &[RequestOf]) -> DecodedFrame {
         let mut messages = Vec::new();
-        let end = self.split_frame(frame, |_, msg| {
+        let end = self.split_frame(frame, requests, |_, msg| {
             messages.push(msg);
             true
         });
@@ -224,8 +243,13 @@ impl<'r> Decoder<'r> {
     /// Decodes the messages of a frame one at a time, handing each to `each` while its tree is
     /// still in the processor's cache, and reusing its memory for the next; `each` returns false
     /// to stop. `each` gets the decoder too (to decode another frame, say).
-    pub fn stream_frame(&mut self, frame: &Frame, mut each: impl FnMut(&mut Self, &Message) -> bool) -> FrameEnd {
-        self.split_frame(frame, |decoder, msg| {
+    pub fn stream_frame(
+        &mut self,
+        frame: &Frame,
+        requests: &[RequestOf],
+        mut each: impl FnMut(&mut Self, &Message) -> bool,
+    ) -> FrameEnd {
+        self.split_frame(frame, requests, |decoder, msg| {
             let go_on = each(decoder, &msg);
             decoder.recycle_tree(msg.tree);
             go_on
@@ -240,7 +264,12 @@ impl<'r> Decoder<'r> {
     }
 
     /// Splits a frame into messages, decodes each and hands it to `take` (false: stop).
-    fn split_frame(&mut self, frame: &Frame, mut take: impl FnMut(&mut Self, Message) -> bool) -> FrameEnd {
+    fn split_frame(
+        &mut self,
+        frame: &Frame,
+        requests: &[RequestOf],
+        mut take: impl FnMut(&mut Self, Message) -> bool,
+    ) -> FrameEnd {
         let mut end = FrameEnd { messages: 0, problem: None, padding: 0, stopped: false };
         let Some(protocol) = frame.protocol() else {
             let why = match &frame.link {
@@ -303,7 +332,8 @@ impl<'r> Decoder<'r> {
             }
             let (msg_bytes, truncated) = if len > rest.len() { (rest, true) } else { (&rest[..len], false) };
             let tree = self.spare.pop().unwrap_or_default();
-            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0, tree);
+            let request = requests.iter().find(|r| r.0 == end.messages).and_then(|r| message_bytes(&r.1, r.2));
+            let mut msg = self.decode_message(frame, protocol, endian, hdr, msg_bytes, base + pos, 0, request, tree);
             msg.index = end.messages;
             if truncated {
                 let why = if cut {
@@ -357,7 +387,8 @@ impl<'r> Decoder<'r> {
 
     /// Decodes one message whose bytes (header included) are `data`, at frame offset `base`, by
     /// adding its nodes to `tree` (an echoed request goes into the tree of its error message).
-    /// `depth` counts how deep inside echoed requests this is.
+    /// `depth` counts how deep inside echoed requests this is. `request` is the bytes of the
+    /// request a reply answers, when known.
     #[allow(clippy::too_many_arguments)]
     fn decode_message(
         &mut self,
@@ -368,6 +399,7 @@ impl<'r> Decoder<'r> {
         data: &[u8],
         base: usize,
         depth: usize,
+        request: Option<&[u8]>,
         mut tree: Tree,
     ) -> Message {
         let direction = match frame.direction {
@@ -418,9 +450,13 @@ impl<'r> Decoder<'r> {
             let to_user = direction == Direction::ToUser;
             let by_family = (protocol, hdr.ty) == (sock_diag::NETLINK_SOCK_DIAG, sock_diag::SOCK_DIAG_BY_FAMILY);
             let audit_text = protocol == NETLINK_AUDIT && op.fixed_header.is_none() && op.set.is_none();
+            let mut ctx = Ctx::new(family, endian);
+            if family.uses_request && to_user {
+                ctx.request = request.and_then(|r| request_layout(family, protocol, r, endian));
+            }
             let tree = &mut msg.tree;
             let done = if by_family {
-                sock_diag::decode(tree, family, endian, to_user, body, body_base)
+                sock_diag::decode(tree, ctx, to_user, body, body_base)
             } else if audit_text && audit::is_text(body) {
                 audit::decode_text(tree, body, body_base);
                 true
@@ -428,7 +464,7 @@ impl<'r> Decoder<'r> {
                 false
             };
             if !done {
-                decode_body(tree, Ctx::new(family, endian), legacy, op.fixed_header, op.set, body, body_base);
+                decode_body(tree, ctx, legacy, op.fixed_header, op.set, body, body_base);
             }
         } else if protocol == NETLINK_USERSOCK {
             // User-to-user messages: their layout is the programs' own business. Walk them as
@@ -448,6 +484,26 @@ impl<'r> Decoder<'r> {
         fill_header(&mut msg, header_id);
         msg
     }
+}
+
+/// The layout of a request (its bytes, header included) in `family`, for the reply that answers
+/// it; None if the request is not of this spec.
+fn request_layout<'a>(
+    family: &'a crate::spec::Family,
+    protocol: u16,
+    request: &'a [u8],
+    endian: Endianness,
+) -> Option<crate::spec::decode::Request<'a>> {
+    let hdr = NlMsgHdr::parse(request, endian)?;
+    let body = request.get(NLMSG_HDRLEN..)?;
+    let (header, set) = if (protocol, hdr.ty) == (sock_diag::NETLINK_SOCK_DIAG, sock_diag::SOCK_DIAG_BY_FAMILY) {
+        sock_diag::layout(family, false, body)?
+    } else {
+        let (_, op) = family.resolve(hdr.ty, false, false)?;
+        (op.fixed_header, op.set)
+    };
+    let used = header.map_or(0, |h| crate::netlink::attr::align(family.structs[h].size).min(body.len()));
+    Some(crate::spec::decode::Request { header: header.map(|h| (h, body)), set, attrs: &body[used..] })
 }
 
 /// Names the attribute an error's NLMSGERR_ATTR_OFFS points at when the request was not echoed

@@ -32,6 +32,8 @@ pub const NLM_F_ROOT: u16 = 0x100;
 pub const NLM_F_EXCL: u16 = 0x200;
 pub const NLM_F_CREATE: u16 = 0x400;
 pub const NLM_F_MATCH: u16 = 0x200;
+/// NLM_F_ROOT|NLM_F_MATCH: a GET request for everything.
+pub const NLM_F_DUMP: u16 = NLM_F_ROOT | NLM_F_MATCH;
 
 /// Reads an integer of the given width at `r` (callers check bounds).
 pub fn read_uint(data: &[u8], r: Range<usize>, endian: Endianness) -> u64 {

@@ -8,6 +8,7 @@ use nom::number::Endianness;
 
 use super::registry::{
     AttrSet, AttrSpec, AttrType, Family, Hint, MemberSpec, MemberType, Order, Presentation, Scalar, SetId, StructId,
+    SubMsgFormat,
 };
 use crate::netlink::attr::{self, RawAttr};
 use crate::netlink::header::read_uint;
@@ -29,11 +30,23 @@ pub struct Ctx<'a> {
     /// The address family in force: the fixed header's, or that of the struct being decoded
     /// (`rtvia_family`). An `ipv4-or-v6` field of an AF_MPLS message is a label stack.
     pub addr_family: Option<u64>,
+    /// For a reply whose request is known: the request's layout in the same spec, where a
+    /// `request-selector` finds its value.
+    pub request: Option<Request<'a>>,
+}
+
+/// The request a reply answers, laid out by the same spec: its fixed header and attributes.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub header: Option<(StructId, &'a [u8])>,
+    pub set: Option<SetId>,
+    /// The bytes of its attributes (after the fixed header).
+    pub attrs: &'a [u8],
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(family: &'a Family, host: Endianness) -> Self {
-        Ctx { family, host, header: None, addr_family: None }
+        Ctx { family, host, header: None, addr_family: None, request: None }
     }
 }
 
@@ -211,6 +224,9 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
             MemberType::Binary { structure: Some(inner), .. } if depth < MAX_DEPTH => {
                 decode_struct(tree, ctx, *inner, Text::Static(m.name), bytes, base + pos, depth + 1);
             }
+            MemberType::Binary { .. } if m.select.is_some() && depth < MAX_DEPTH => {
+                union_member(tree, ctx, def, id, m, bytes, base + pos, depth);
+            }
             MemberType::Binary { .. } | MemberType::Flexible { .. } => {
                 let v = bytes_value(tree, bytes, m.pres.hint, ctx.addr_family);
                 let id = tree.leaf(m.name, m.kind, v, base + pos, size);
@@ -221,6 +237,52 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
     }
     tree.node_mut(id).length = pos as u32;
     id
+}
+
+/// A union member laid out by the sub-message format an earlier member of its struct (open as
+/// node `parent`) chooses; its bytes when none fits.
+#[allow(clippy::too_many_arguments)]
+fn union_member(
+    tree: &mut Tree,
+    ctx: Ctx,
+    def: &super::registry::StructDef,
+    parent: NodeId,
+    m: &MemberSpec,
+    bytes: &[u8],
+    base: usize,
+    depth: usize,
+) {
+    let (sm, selector) = m.select.expect("a union member");
+    // The struct is still open: its members so far are the nodes after it.
+    let raw = tree.roots_from(parent + 1).find(|&c| tree.name(c) == selector).and_then(|c| tree.node(c).value.as_u64());
+    let spec_name = def
+        .members
+        .iter()
+        .find(|p| p.name == selector)
+        .and_then(|p| p.pres.enumeration)
+        .zip(raw)
+        .and_then(|(e, raw)| ctx.family.enums[e].spec_name_of(raw));
+    let chosen = raw.and_then(|raw| {
+        ctx.family.sub_messages[sm]
+            .formats
+            .iter()
+            .find(|f| f.value == raw.to_string() || Some(f.value.as_str()) == spec_name)
+            .and_then(|f| f.fixed_header)
+    });
+    match chosen {
+        Some(h) => {
+            let id = decode_struct(tree, ctx, h, Text::Static(m.name), bytes, base, depth + 1);
+            let kind = tree.text_fmt(format_args!("binary ({})", ctx.family.structs[h].kind));
+            let n = tree.node_mut(id);
+            n.kind = kind;
+            n.length = bytes.len() as u32;
+        }
+        None => {
+            let v = bytes_value(tree, bytes, m.pres.hint, ctx.addr_family);
+            let id = tree.leaf(m.name, m.kind, v, base, bytes.len());
+            tree.set_known(id, m.line);
+        }
+    }
 }
 
 /// A flexible array member: entries of a struct, or addresses, or bytes.
@@ -385,7 +447,13 @@ fn generic_attr(tree: &mut Tree, a: &RawAttr, base: usize, host: Endianness, dep
 /// The values a sub-message selector takes: from a sibling attribute (its string, or its number
 /// and enum name) or else from a field of the message's fixed header. `siblings` are the bytes of
 /// the attributes the sub-message attribute is one of.
-fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[u8]) -> Vec<String> {
+fn selector_values(
+    ctx: Ctx,
+    set: Option<&AttrSet>,
+    header: Option<(StructId, &[u8])>,
+    selector: &str,
+    siblings: &[u8],
+) -> Vec<String> {
     let named = |raw: u64, pres: &Presentation| {
         let mut v = vec![raw.to_string()];
         if let Some(name) = pres.enumeration.and_then(|e| ctx.family.enums[e].spec_name_of(raw)) {
@@ -408,7 +476,7 @@ fn selector_values(ctx: Ctx, set: Option<&AttrSet>, selector: &str, siblings: &[
             _ => Vec::new(),
         };
     }
-    let Some((sid, bytes)) = ctx.header else { return Vec::new() };
+    let Some((sid, bytes)) = header else { return Vec::new() };
     let field = selector.replace('-', "_");
     let mut pos = 0;
     for m in &ctx.family.structs[sid].members {
@@ -615,11 +683,52 @@ fn decode_attr_payload(
             tree.close(id);
             id
         }
-        AttrType::SubMessage { sub_message, selector } => {
+        AttrType::SubMessage { sub_message, selector, request_selector, default } => {
             let sm = &ctx.family.sub_messages[*sub_message];
-            let sel = selector_values(ctx, set.map(|s| &ctx.family.sets[s]), selector, siblings);
+            let mut sel = selector_values(ctx, set.map(|s| &ctx.family.sets[s]), ctx.header, selector, siblings);
+            if let Some(req) = ctx.request.filter(|_| sel.is_empty()) {
+                let req_set = req.set.map(|s| &ctx.family.sets[s]);
+                for name in request_selector {
+                    sel = selector_values(ctx, req_set, req.header, name, req.attrs);
+                    if !sel.is_empty() {
+                        break;
+                    }
+                }
+            }
+            // Nothing says: take the spec's default, and say so.
+            let assumed = match default {
+                Some(d) if sel.is_empty() => {
+                    sel.push(d.to_string());
+                    true
+                }
+                _ => false,
+            };
             let format = sm.formats.iter().find(|f| sel.contains(&f.value));
+            let mark_assumed = |tree: &mut Tree, id: NodeId| {
+                if assumed {
+                    let what = if request_selector.is_empty() { "" } else { " and the request is not in the capture" };
+                    let kind = tree.kind(id).to_string();
+                    let kind = tree.text_fmt(format_args!(
+                        "{kind}; {selector} {} assumed: the message does not say{what}",
+                        sel[0]
+                    ));
+                    tree.node_mut(id).kind = kind;
+                }
+            };
             match format {
+                // A struct alone (INET_DIAG_INFO's tcp_info): the attribute is that struct.
+                Some(&SubMsgFormat { fixed_header: Some(h), set: None, .. }) => {
+                    let id = open_struct(tree, ctx, h, Text::Static(spec.name), p, pbase, depth + 1);
+                    let used = tree.node(id).length();
+                    if used < p.len() {
+                        tree.problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown);
+                    }
+                    tree.close(id);
+                    let kind = tree.text_fmt(format_args!("binary ({})", ctx.family.structs[h].kind));
+                    tree.node_mut(id).kind = kind;
+                    mark_assumed(tree, id);
+                    id
+                }
                 Some(f) => {
                     // What the selector chose is a nest like any other to the reader.
                     let id = tree.open(spec.name, "nest", Value::None, 0, 0);
@@ -635,6 +744,7 @@ fn decode_attr_payload(
                         tree.problem_bytes("trailing bytes", &p[used..], pbase + used, Problem::Unknown);
                     }
                     tree.close(id);
+                    mark_assumed(tree, id);
                     id
                 }
                 // Nothing inside (`ingress` and `clsact` qdiscs have empty options): nothing unknown.
@@ -645,6 +755,9 @@ fn decode_attr_payload(
                         Some(v) => {
                             tree.text_fmt(format_args!("sub-message (no format for {selector} {v:?} in {})", sm.name))
                         }
+                        None if !request_selector.is_empty() && ctx.request.is_none() => tree.text_fmt(format_args!(
+                            "binary (layout unknown: no {selector} attribute, and the request is not in the capture)"
+                        )),
                         None => tree.text_fmt(format_args!("sub-message (selector {selector} is missing)")),
                     };
                     let id = if attr::looks_like_attrs(p, ctx.host) {

@@ -115,6 +115,12 @@ pub struct Member {
     pub display_hint: Option<String>,
     #[serde(default)]
     pub r#struct: Option<String>,
+    /// nlscope extension: a binary member (a C union) laid out by the sub-message format that
+    /// an earlier member of the same struct, `selector`, chooses.
+    #[serde(default)]
+    pub sub_message: Option<String>,
+    #[serde(default)]
+    pub selector: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -172,6 +178,15 @@ pub struct Attribute {
     pub sub_message: Option<String>,
     #[serde(default)]
     pub selector: Option<String>,
+    /// nlscope extension: where a reply finds the selector's value when `selector` is neither a
+    /// sibling attribute nor a field of its fixed header: names tried in turn in the request it
+    /// answers (an attribute of the request's set, else a field of its fixed header).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_selector: Vec<String>,
+    /// nlscope extension: the selector value assumed when neither the message nor a known
+    /// request gives one (the node says it was assumed).
+    #[serde(default)]
+    pub selector_default: Option<String>,
 }
 
 /// Kernel input validation: read for completeness, not used for decoding.
@@ -309,6 +324,12 @@ impl SpecFile {
     /// Every value the operations give a message (requests, replies, events, and the implicit
     /// numbering of the unified model): for netlink-raw specs, the `nlmsg_type`s the spec
     /// describes. The registry indexes operations by the same rule.
+    /// True if a sub-message of this spec takes its selector from the request a reply answers
+    /// (`request-selector`): its replies need their request to be decoded.
+    pub fn uses_request(&self) -> bool {
+        self.attribute_sets.iter().flat_map(|s| &s.attributes).any(|a| !a.request_selector.is_empty())
+    }
+
     pub fn message_types(&self) -> Vec<u16> {
         let mut all = Vec::new();
         let Some(o) = &self.operations else { return all };

@@ -147,6 +147,11 @@ pub enum AttrType {
     SubMessage {
         sub_message: SubMsgId,
         selector: &'static str,
+        /// Where a reply finds the selector's value in its request, tried in turn
+        /// (`request-selector`).
+        request_selector: Vec<&'static str>,
+        /// The selector value assumed when none is found (`selector-default`).
+        default: Option<&'static str>,
     },
 }
 
@@ -210,6 +215,9 @@ pub struct MemberSpec {
     pub line: &'static Known,
     pub ty: MemberType,
     pub pres: Presentation,
+    /// A union laid out by a sub-message format, chosen by the earlier member named here
+    /// (`sub-message` and `selector` on a binary member).
+    pub select: Option<(SubMsgId, &'static str)>,
 }
 
 impl MemberSpec {
@@ -310,6 +318,8 @@ pub struct Family {
     /// Value to the event (notification) operation that uses it (`event:`/`mcgrp:` operations);
     /// multicast notifications are looked up here first, as their numbers may be reply numbers too.
     pub event_op_by_value: FxHashMap<u16, usize>,
+    /// A sub-message of this spec takes its selector from the request (`request-selector`).
+    pub uses_request: bool,
 }
 
 impl Family {
@@ -384,7 +394,7 @@ impl Registry {
     pub fn builtin() -> Result<Registry, SpecError> {
         let mut r =
             Registry { builtin: BUILTIN_SPECS.iter().map(|_| OnceLock::new()).collect(), ..Registry::default() };
-        for (i, &(_, name, protonum, types, _)) in BUILTIN_SPECS.iter().enumerate() {
+        for (i, &(_, name, protonum, types, _, _)) in BUILTIN_SPECS.iter().enumerate() {
             match protonum {
                 Some(p) => {
                     for &t in types {
@@ -512,6 +522,16 @@ impl Registry {
         self.get(Slot::Builtin(i))
     }
 
+    /// True if replies of this netlink-raw protocol may need the request they answer to be
+    /// decoded (a spec of it has a `request-selector`). Compiles nothing.
+    pub fn replies_need_request(&self, protocol: u16) -> bool {
+        self.loaded.iter().any(|f| f.protonum == Some(protocol) && f.uses_request)
+            || BUILTIN_SPECS
+                .iter()
+                .take(self.builtin.len())
+                .any(|s| s.2 == Some(protocol) && s.5 && !self.loaded.iter().any(|f| f.name == s.1))
+    }
+
     /// The specs of a netlink-raw protocol, loaded ones first (each compiled as it is reached).
     pub fn raw_families(&self, protocol: u16) -> impl Iterator<Item = &Family> {
         let loaded = self.loaded.iter().filter(move |f| f.protonum == Some(protocol));
@@ -526,7 +546,7 @@ impl Registry {
 
 /// Compiles built-in spec `i`.
 fn compile_builtin(i: usize) -> Result<Family, SpecError> {
-    let (file, _, _, _, json) = BUILTIN_SPECS[i];
+    let (file, _, _, _, json, _) = BUILTIN_SPECS[i];
     let invalid = |message: String| SpecError::Invalid { file: file.to_string(), message };
     let spec: SpecFile = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
     compile(file, spec).map_err(invalid)
@@ -587,6 +607,7 @@ fn presentation(
 /// Compiles a parsed spec, resolving every name.
 fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     let family_name = leak(spec.name.clone());
+    let uses_request = spec.uses_request();
     let protonum = match spec.protocol.as_deref() {
         Some("netlink-raw") => Some(spec.protonum.ok_or("`protocol: netlink-raw` needs `protonum`")?),
         None | Some("genetlink") | Some("genetlink-c") | Some("genetlink-legacy") => None,
@@ -638,6 +659,8 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     let struct_defs: Vec<_> = spec.definitions.iter().filter(|d| d.ty == "struct").collect();
     let struct_ids: HashMap<String, StructId> =
         struct_defs.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+    let sub_ids: HashMap<String, SubMsgId> =
+        spec.sub_messages.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
     let mut structs: Vec<StructDef> = Vec::new();
     for d in &struct_defs {
         let mut members = Vec::new();
@@ -679,9 +702,21 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 &enums,
                 &owner,
             )?;
+            let select = match (&m.sub_message, &m.selector) {
+                (None, None) => None,
+                (Some(sm), Some(sel)) if matches!(ty, MemberType::Binary { len: 1.., structure: None }) => {
+                    let sm = *sub_ids.get(sm).ok_or_else(|| format!("{owner}: sub-message `{sm}` is not defined"))?;
+                    let sel = sel.replace('-', "_");
+                    if !members.iter().any(|p: &MemberSpec| p.name == sel && matches!(p.ty, MemberType::Scalar(_))) {
+                        return Err(format!("{owner}: selector `{sel}` is no earlier scalar member"));
+                    }
+                    Some((sm, leak(sel)))
+                }
+                _ => return Err(format!("{owner}: sub-message and selector go together, on a binary member with len")),
+            };
             let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
             let line = leak_known(&format!("{name} {kind}"), &name, None);
-            members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres });
+            members.push(MemberSpec { name: leak(name), kind: leak(kind), line, ty, pres, select });
         }
         // Shown as C names: `if-stats-msg` is `struct if_stats_msg`.
         let c_struct = d.name.replace('-', "_");
@@ -709,8 +744,6 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
     // Attribute sets: ids first, so nests can refer to sets defined later.
     let set_ids: HashMap<String, SetId> =
         spec.attribute_sets.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-    let sub_ids: HashMap<String, SubMsgId> =
-        spec.sub_messages.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
     let mut sets = Vec::new();
     for s in &spec.attribute_sets {
         let parent = match &s.subset_of {
@@ -760,6 +793,9 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                 None => None,
             };
             let sub_scalar = def.sub_type.as_deref().and_then(Scalar::parse);
+            if (!def.request_selector.is_empty() || def.selector_default.is_some()) && kind != "sub-message" {
+                return Err(format!("{owner}: request-selector and selector-default are for sub-message attributes"));
+            }
             let ty = match kind.as_str() {
                 "unused" => AttrType::Unused,
                 "pad" => AttrType::Pad,
@@ -799,6 +835,8 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                             .get(sm)
                             .ok_or_else(|| format!("{owner}: sub-message `{sm}` is not defined"))?,
                         selector: leak(selector.clone()),
+                        request_selector: def.request_selector.iter().map(|r| leak(r.clone())).collect(),
+                        default: def.selector_default.clone().map(leak),
                     }
                 }
                 other => {
@@ -943,6 +981,7 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
         op_by_value,
         reply_op_by_value,
         event_op_by_value,
+        uses_request,
     })
 }
 
@@ -952,9 +991,11 @@ mod tests {
 
     #[test]
     fn message_types_are_what_the_registry_indexes() {
-        for &(file, _, protonum, types, json) in BUILTIN_SPECS {
+        for &(file, _, protonum, types, json, uses_request) in BUILTIN_SPECS {
             let spec: SpecFile = serde_json::from_str(json).unwrap();
+            assert_eq!(spec.uses_request(), uses_request, "{file}");
             let family = compile(file, spec).unwrap();
+            assert_eq!(family.uses_request, uses_request, "{file}");
             if protonum.is_some() {
                 let mut indexed: Vec<u16> = family.op_by_value.keys().copied().collect();
                 indexed.sort_unstable();

@@ -13,9 +13,9 @@ use crate::capture::Frame;
 use crate::decode::{Decoder, Message};
 use crate::filter::{Filter, FilterError, Names};
 use crate::render::stats::Stats;
-use crate::session::Link;
 use crate::render::summary;
 use crate::render::text::write_node_text;
+use crate::session::Link;
 use crate::tree::{NodeId, Tree};
 
 /// Every key, as the help overlay lists it (the same order as [`App::normal_key`] handles them).

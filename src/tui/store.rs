@@ -8,7 +8,9 @@
 //! replies (a request learns where it was answered when the answer arrives).
 
 use crate::capture::{Direction, Frame, Timestamp};
-use crate::decode::{Decoder, Message, annotate_error_from_request};
+use std::sync::Arc;
+
+use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request};
 use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NlMsgHdr, OpKind};
 use crate::session::{Correlator, Link, MsgRef};
 use crate::tree::Tree;
@@ -180,7 +182,8 @@ impl Store {
         self.first_row.push(start);
         let protocol = frame.protocol().unwrap_or(0);
         let mut new = Vec::new();
-        let end = decoder.stream_frame(&frame, |_, msg| {
+        // Decoded without the requests of its replies: the rows need no layout they choose.
+        let end = decoder.stream_frame(&frame, &[], |_, msg| {
             new.push(row_of_message(f, protocol, msg));
             true
         });
@@ -227,13 +230,13 @@ impl Store {
     /// the request's terms.
     pub fn decode(&self, decoder: &mut Decoder<'_>, row: u32) -> Decoded {
         let r = self.rows[row as usize];
-        let frame = &self.frames[r.frame as usize];
         if r.index == PROBLEM {
-            let end = decoder.stream_frame(frame, |_, _| true);
+            let frame = &self.frames[r.frame as usize];
+            let end = decoder.stream_frame(frame, &[], |_, _| true);
             return Decoded::Problem(end.problem.unwrap_or_default());
         }
         let mut found = None;
-        decoder.stream_frame(frame, |_, msg| {
+        self.stream(decoder, r.frame, |msg| {
             if msg.index == usize::from(r.index) {
                 found = Some(msg.clone());
                 return false;
@@ -253,7 +256,7 @@ impl Store {
     fn decode_plain(&self, decoder: &mut Decoder<'_>, row: u32) -> Decoded {
         let r = self.rows[row as usize];
         let mut found = None;
-        decoder.stream_frame(&self.frames[r.frame as usize], |_, msg| {
+        self.stream(decoder, r.frame, |msg| {
             if msg.index == usize::from(r.index) {
                 found = Some(msg.clone());
                 return false;
@@ -270,10 +273,36 @@ impl Store {
     pub fn decode_frame_of(&self, decoder: &mut Decoder<'_>, row: u32, mut each: impl FnMut(u32, &Message)) {
         let r = self.rows[row as usize];
         let start = self.first_row[r.frame as usize];
-        decoder.stream_frame(&self.frames[r.frame as usize], |_, msg| {
+        self.stream(decoder, r.frame, |msg| {
             each(start + msg.index as u32, msg);
             true
         });
+    }
+
+    /// Decodes the messages of frame `f` again, with the requests its replies need for their
+    /// layout (sock_diag replies are read by the protocol their request asked for).
+    fn stream(&self, decoder: &mut Decoder<'_>, f: u32, mut each: impl FnMut(&Message) -> bool) {
+        let frame = &self.frames[f as usize];
+        let mut requests: Vec<RequestOf> = Vec::new();
+        if frame.protocol().is_some_and(|p| decoder.registry.replies_need_request(p)) {
+            let first = self.first_row[f as usize] as usize;
+            let rows = self.rows[first..].iter().take_while(|r| r.frame == f && r.index != PROBLEM);
+            let mut shared: Vec<(u32, Arc<Frame>)> = Vec::new();
+            for row in rows {
+                let Some(req) = row.reply_to() else { continue };
+                let req = self.rows[req as usize];
+                let arc = match shared.iter().find(|s| s.0 == req.frame) {
+                    Some(s) => s.1.clone(),
+                    None => {
+                        let a = Arc::new(self.frames[req.frame as usize].clone());
+                        shared.push((req.frame, a.clone()));
+                        a
+                    }
+                };
+                requests.push((usize::from(row.index), arc, usize::from(req.index)));
+            }
+        }
+        decoder.stream_frame(frame, &requests, |_, msg| each(msg));
     }
 }
 
