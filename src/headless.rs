@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use crate::capture::{Frame, Source, Timestamp};
-use crate::decode::{Decoder, FrameEnd, Message, annotate_error_from_request};
+use crate::decode::{Decoder, FrameEnd, annotate_error_from_request, error_needs_request};
 use crate::filter::Filter;
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
@@ -179,11 +179,11 @@ impl Worker<'_> {
             let link = job.links.get(msg.index).copied().unwrap_or_default();
             let annotated;
             let msg = match job.requests.iter().find(|r| r.0 == msg.index) {
-                Some((_, request_frame, index)) if offset_unnamed(msg) => {
+                Some((_, request_frame, index)) if error_needs_request(msg) => {
                     let request = decoder.decode_frame(request_frame).messages.into_iter().nth(*index);
                     let mut copy = msg.clone();
                     if let Some(request) = request {
-                        annotate_error_from_request(&mut copy, &request);
+                        annotate_error_from_request(decoder, &mut copy, &request, request_frame);
                     }
                     annotated = copy;
                     &annotated
@@ -240,11 +240,6 @@ impl Worker<'_> {
         out.jobs = jobs;
         out
     }
-}
-
-/// True for an error whose NLMSGERR_ATTR_OFFS could not be named from its echo.
-fn offset_unnamed(msg: &Message) -> bool {
-    msg.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !msg.tree.node(o).is_parent(o))
 }
 
 /// What is wrong with a frame as a whole, and the zero padding after its messages.

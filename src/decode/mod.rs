@@ -442,10 +442,21 @@ impl<'r> Decoder<'r> {
     }
 }
 
-/// Names the attribute an error's NLMSGERR_ATTR_OFFS points at when the request was not echoed
-/// whole: `request` is the request message, decoded from its own frame.
-pub fn annotate_error_from_request(error: &mut Message, request: &Message) {
+/// Names what an error says about its request when the request was not echoed whole (CAPPED):
+/// the attributes NLMSGERR_ATTR_OFFS and NLMSGERR_ATTR_MISS_NEST point at, and the missing
+/// attribute NLMSGERR_ATTR_MISS_TYPE numbers. `request` is the request message, decoded from
+/// `request_frame`, its own frame.
+pub fn annotate_error_from_request(decoder: &Decoder, error: &mut Message, request: &Message, request_frame: &Frame) {
     control::point_at_attribute_in_request(error, request);
+    if let Some(bytes) = request_frame.data.get(request.offset..request.offset + request.length) {
+        control::name_missing_in_request(decoder, error, request, bytes);
+    }
+}
+
+/// True for an error that names things in its request (an offending attribute, a missing one)
+/// which its echo could not name: [`annotate_error_from_request`] can, given the request.
+pub fn error_needs_request(error: &Message) -> bool {
+    control::needs_request(error)
 }
 
 /// A fixed header followed by attributes, as a spec operation describes the body.
