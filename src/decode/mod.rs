@@ -59,6 +59,9 @@ pub struct Message {
     pub error: Option<i32>,
     /// The network namespace a notification came from (monitor mode), when not this one.
     pub nsid: Option<i32>,
+    /// Live capture: the process that owns the port the message names (see
+    /// [`crate::capture::Process`]).
+    pub process: Option<crate::capture::Process>,
 }
 
 impl Message {
@@ -385,6 +388,7 @@ impl<'r> Decoder<'r> {
             unknown: false,
             error: None,
             nsid: frame.nsid,
+            process: frame.process.clone(),
         };
         let body = &data[NLMSG_HDRLEN.min(data.len())..];
         let body_base = base + NLMSG_HDRLEN;
