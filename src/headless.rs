@@ -15,8 +15,8 @@ use std::io::{self, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use crate::capture::{Frame, Source, Timestamp};
-use crate::decode::{Decoder, FrameEnd, annotate_error_from_request, error_needs_request};
+use crate::capture::{Direction, Frame, Source, Timestamp};
+use crate::decode::{Decoder, FrameEnd, Message, annotate_error_from_request, error_needs_request};
 use crate::filter::Filter;
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
@@ -187,6 +187,20 @@ impl Worker<'_> {
                     }
                     annotated = copy;
                     &annotated
+                }
+                _ => msg,
+            };
+            // The kernel's copy of a request's header (see `session`) came from the kernel,
+            // whatever its REQUEST flag made the header alone suggest.
+            let redirected;
+            let msg = match msg.header {
+                Some(h)
+                    if h.flags & NLM_F_REQUEST != 0
+                        && link.reply_to.is_some()
+                        && frame.direction == Direction::Unknown =>
+                {
+                    redirected = Message { direction: Direction::ToUser, ..msg.clone() };
+                    &redirected
                 }
                 _ => msg,
             };
