@@ -13,7 +13,7 @@ fn json(path: &Path) -> Vec<serde_json::Value> {
     stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-fn at<'a>(msgs: &'a [serde_json::Value], frame: u64, index: u64) -> &'a serde_json::Value {
+fn at(msgs: &[serde_json::Value], frame: u64, index: u64) -> &serde_json::Value {
     msgs.iter().find(|m| m["frame"] == frame && m["index"] == index).unwrap()
 }
 
