@@ -15,8 +15,8 @@ use std::io::{self, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use crate::capture::{Frame, Source, Timestamp};
-use crate::decode::{Decoder, FrameEnd, RequestOf, annotate_error_from_request};
+use crate::capture::{Direction, Frame, Source, Timestamp};
+use crate::decode::{Decoder, FrameEnd, Message, RequestOf, annotate_error_from_request, error_needs_request};
 use crate::filter::Filter;
 use crate::netlink::header::{NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN};
 use crate::render::stats::Stats;
@@ -221,14 +221,28 @@ impl Worker<'_> {
             let link = job.links.get(msg.index).copied().unwrap_or_default();
             let annotated;
             let msg = match job.requests.iter().find(|r| r.0 == msg.index) {
-                Some((_, request_frame, index)) if msg.offset_unnamed() => {
+                Some((_, request_frame, index)) if error_needs_request(msg) => {
                     let request = decoder.decode_frame(request_frame).messages.into_iter().nth(*index);
                     let mut copy = msg.clone();
                     if let Some(request) = request {
-                        annotate_error_from_request(&mut copy, &request);
+                        annotate_error_from_request(decoder, &mut copy, &request, request_frame);
                     }
                     annotated = copy;
                     &annotated
+                }
+                _ => msg,
+            };
+            // The kernel's copy of a request's header (see `session`) came from the kernel,
+            // whatever its REQUEST flag made the header alone suggest.
+            let redirected;
+            let msg = match msg.header {
+                Some(h)
+                    if h.flags & NLM_F_REQUEST != 0
+                        && link.reply_to.is_some()
+                        && frame.direction == Direction::Unknown =>
+                {
+                    redirected = Message { direction: Direction::ToUser, ..msg.clone() };
+                    &redirected
                 }
                 _ => msg,
             };
@@ -284,7 +298,6 @@ impl Worker<'_> {
     }
 }
 
-/// True for an error whose NLMSGERR_ATTR_OFFS could not be named from its echo.
 /// What is wrong with a frame as a whole, and the zero padding after its messages.
 fn frame_problem(out: &mut Vec<u8>, frame: &Frame, decoded: &FrameEnd, opts: Options) {
     if let Some(problem) = &decoded.problem {

@@ -15,6 +15,7 @@ use nlscope::filter::{Filter, pointed};
 use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::live::monitor::{self, MonitorSource};
 use nlscope::live::packet::PacketSource;
+use nlscope::live::process::Attributed;
 use nlscope::live::{LiveError, Stop};
 use nlscope::render::text::Style;
 use nlscope::session::Correlator;
@@ -221,7 +222,13 @@ fn tee<S: Source>(inner: S, cli: &Cli, count_frames: bool) -> anyhow::Result<Tee
     Ok(Tee { inner, writer, what: path.display().to_string(), left: if count_frames { cli.count } else { None } })
 }
 
-/// Reads frames, writing them with `-w`, and prints them unless only writing.
+/// False when only writing a capture file (`-w` without `-P`).
+fn prints(cli: &Cli) -> bool {
+    cli.write.is_none() || cli.print
+}
+
+/// Reads frames, writing them with `-w`, and prints them unless only writing (live sources are
+/// wrapped in [`Attributed`] then, so that messages say which process owns their port).
 fn run_source<S: Source + Send>(
     source: S,
     cli: &Cli,
@@ -233,7 +240,7 @@ fn run_source<S: Source + Send>(
 ) -> anyhow::Result<headless::Outcome> {
     // A live source, or a live pipe (`tcpdump -w - | nlscope -r -`): show each frame as it comes.
     let flush_each_frame = live || matches!(input(cli)?, Input::Stdin);
-    let print = cli.write.is_none() || cli.print;
+    let print = prints(cli);
     if cli.write.as_deref() == Some(std::path::Path::new("-")) && print {
         bail!("-w - writes the capture to standard output: nothing else can be printed there (drop -P)");
     }
@@ -355,6 +362,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 Ok(source) => {
                     eprintln!("nlscope: capturing on {} (Ctrl-C stops)", source.device);
                     let counters = source.counters.clone();
+                    let source = Attributed::new(source, prints(&cli));
                     let outcome = run_source(source, &cli, decoder, ahead, opts, filter, true)?;
                     eprintln!("nlscope: capture ended: {}", counters.report());
                     outcome
@@ -424,7 +432,7 @@ fn run_tui(
             Ok(source) => {
                 let counters = source.counters.clone();
                 let label = format!("nlmon {}", source.device);
-                let code = tui_on(source, cli, start(label, Some(counters.clone())))?;
+                let code = tui_on(Attributed::new(source, true), cli, start(label, Some(counters.clone())))?;
                 eprintln!("nlscope: capture ended: {}", counters.report());
                 Ok(code)
             }
@@ -450,7 +458,7 @@ fn tui_monitor<'r>(
     }
     let counters = source.counters.clone();
     let label = format!("monitor {}", source.families().join(","));
-    let code = tui_on(source, cli, start(label, Some(counters.clone())))?;
+    let code = tui_on(Attributed::new(source, true), cli, start(label, Some(counters.clone())))?;
     eprintln!("nlscope: monitor ended: {}", counters.report());
     Ok(code)
 }
@@ -485,7 +493,7 @@ fn run_monitor(
     }
     eprintln!("nlscope: listening to {} notifications (Ctrl-C stops)", source.families().join(", "));
     let counters = source.counters.clone();
-    let outcome = run_source(source, cli, decoder, ahead, opts, filter, true)?;
+    let outcome = run_source(Attributed::new(source, prints(cli)), cli, decoder, ahead, opts, filter, true)?;
     eprintln!("nlscope: monitor ended: {}", counters.report());
     Ok(outcome)
 }

@@ -21,6 +21,8 @@ use crate::netlink::header::{
     self, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr,
 };
 
+const NETLINK_FIB_LOOKUP: u16 = 10;
+
 /// A message's place in the capture: frame number and index within the frame.
 pub type MsgRef = (u64, usize);
 
@@ -45,6 +47,8 @@ struct Pending {
     at: MsgRef,
     time: Timestamp,
     pid: u32,
+    ty: u16,
+    flags: u16,
     wants_ack: bool,
     /// A dump request: answered until NLMSG_DONE (or an error).
     dump: bool,
@@ -98,10 +102,15 @@ impl Correlator {
     pub fn observe(&mut self, protocol: u16, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Link {
         let key = (protocol, hdr.seq);
         if hdr.flags & NLM_F_REQUEST != 0 {
+            if let Some(link) = self.kernel_echo(key, hdr, at, time) {
+                return link;
+            }
             let p = Pending {
                 at,
                 time,
                 pid: hdr.pid,
+                ty: hdr.ty,
+                flags: hdr.flags,
                 wants_ack: hdr.flags & NLM_F_ACK != 0,
                 dump: hdr.flags & NLM_F_DUMP == NLM_F_DUMP,
                 parts: 0,
@@ -157,6 +166,42 @@ impl Correlator {
             dump_parts: ends_dump.then_some(req.parts),
             dump_interrupted: ends_dump && req.interrupted,
         }
+    }
+
+    /// A message with the REQUEST flag that the kernel sent, copying the header of the request
+    /// it answers or reports: NETLINK_FIB_LOOKUP answers with the request's own bytes (same port,
+    /// sequence number, type and flags), and the nexthop and tc filter notifications carry the
+    /// request's flags with the requester's port filled in where the request had 0, before the
+    /// ACK the request asked for. Such a message has the type, flags and sequence number of a
+    /// pending request, and its port (FIB_LOOKUP), or a port where the pending request, waiting
+    /// for its ACK, has 0. The FIB_LOOKUP answer is the only one; a notification leaves the
+    /// request waiting for its ACK.
+    fn kernel_echo(&mut self, key: (u16, u32), hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Option<Link> {
+        let fib = key.0 == NETLINK_FIB_LOOKUP;
+        let echoes = |p: &Pending| {
+            p.ty == hdr.ty
+                && p.flags == hdr.flags
+                && if fib { p.pid == hdr.pid } else { p.wants_ack && p.pid == 0 && hdr.pid != 0 }
+        };
+        let slot = self.pending.get_mut(&key)?;
+        let list = slot.entries();
+        let i = list.iter().rposition(echoes)?;
+        let req = list[i];
+        let latency = i64::try_from(time.nanos_since(&req.time)).ok();
+        if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
+            answers.entry(req.at).or_insert((at, ns));
+        }
+        if fib {
+            match slot {
+                Slot::Many(v) if v.len() > 1 => {
+                    v.remove(i);
+                }
+                _ => {
+                    self.pending.remove(&key);
+                }
+            }
+        }
+        Some(Link { reply_to: Some(req.at), latency_ns: latency, ..Link::default() })
     }
 
     /// Where a request was answered, from a first pass; the record is dropped once taken.

@@ -3,6 +3,7 @@
 //! Live and file sources both produce [`Frame`]s, so everything downstream is tested on files.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The pkttype nlmon gives every frame (the kernel overwrites the real direction).
 const PACKET_OUTGOING: u16 = 4;
@@ -22,6 +23,35 @@ impl Direction {
             Direction::ToUser => "to-user",
             Direction::Unknown => "unknown",
         }
+    }
+}
+
+/// The process at the user end of a frame's messages: the owner of the netlink socket whose port
+/// their headers name (the sender of a request, the receiver of a reply, the requester whose
+/// change a notification reports). Only live capture knows it (`live::process`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    /// 0 for the kernel.
+    pub pid: u32,
+    /// The process's name (`/proc/PID/comm`), `kernel` for the kernel.
+    pub comm: Arc<str>,
+}
+
+impl Process {
+    /// The kernel, which owns port 0 of every protocol.
+    pub fn kernel() -> Process {
+        Process { pid: 0, comm: Arc::from("kernel") }
+    }
+
+    pub fn is_kernel(&self) -> bool {
+        self.pid == 0
+    }
+}
+
+impl fmt::Display for Process {
+    /// `pid 1234 (ip)`, or `kernel`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_kernel() { f.write_str("kernel") } else { write!(f, "pid {} ({})", self.pid, self.comm) }
     }
 }
 
@@ -95,6 +125,8 @@ pub struct Frame {
     /// Monitor mode: the id of the network namespace a notification came from, when it was
     /// another one (NETLINK_LISTEN_ALL_NSID).
     pub nsid: Option<i32>,
+    /// Live capture: who owns the port the frame's messages name, when that is known.
+    pub process: Option<Process>,
 }
 
 impl Frame {
@@ -109,6 +141,7 @@ impl Frame {
             data: Vec::new(),
             original_len: 0,
             nsid: None,
+            process: None,
         }
     }
 
@@ -142,6 +175,7 @@ impl Frame {
         self.original_len = header.len() + orig_len.max(payload.len());
         self.link = Link::Netlink { protocol, payload_offset: header.len() };
         self.nsid = None;
+        self.process = None;
     }
 
     pub fn payload_offset(&self) -> usize {

@@ -5,7 +5,7 @@ pub mod linktype;
 pub mod reader;
 pub mod writer;
 
-pub use frame::{Direction, Frame, Link, Timestamp};
+pub use frame::{Direction, Frame, Link, Process, Timestamp};
 pub use reader::{CaptureError, CaptureReader, open};
 
 /// Anything frames come from: capture files, standard input, live sockets.

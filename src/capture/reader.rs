@@ -363,4 +363,5 @@ fn fill_frame(
     frame.data.extend_from_slice(data);
     frame.original_len = (orig as usize).max(data.len());
     frame.nsid = None;
+    frame.process = None;
 }

@@ -1,11 +1,14 @@
 //! Control messages: NLMSG_NOOP, NLMSG_ERROR (ACKs and errors, with the echoed request and the
 //! extended-ACK TLVs), NLMSG_DONE (end of dump, possibly with an error) and NLMSG_OVERRUN.
 
+use nom::number::Endianness;
+
 use super::{Decoder, Message, connector};
 use crate::capture::Frame;
 use crate::netlink::attr::align;
 use crate::netlink::header::{self, NLMSG_HDRLEN, NlMsgHdr, OpKind, read_uint};
-use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct};
+use crate::spec::decode::{Ctx, decode_attrs, decode_generic_attrs, decode_struct, nest_set_at};
+use crate::spec::registry::{Family, SetId, StructId};
 use crate::tree::{NodeId, Problem, Siblings, Text, Tree, Value};
 
 /// NLM_F_CAPPED on an NLMSG_ERROR: only the request's header is echoed.
@@ -16,6 +19,8 @@ const NLM_F_ACK_TLVS: u16 = 0x200;
 const EXT_ACK_SPEC: &str = "netlink-ext-ack";
 /// Echoed requests are decoded; an echo inside an echo is not followed further.
 const MAX_ECHO_DEPTH: usize = 1;
+/// The generic netlink header (`struct genlmsghdr`) before a generic request's fixed header.
+const GENL_HDRLEN: usize = 4;
 
 /// The errno at the start of `body`, if it is there.
 fn errno_at(body: &[u8], msg: &Message) -> Option<i32> {
@@ -163,12 +168,19 @@ fn decode_error(decoder: &mut Decoder, frame: &Frame, msg: &mut Message, body: &
         let rest = &echoed[tlv_start..];
         if hdr.flags & NLM_F_ACK_TLVS != 0 {
             let Some(tlvs) = ext_ack(decoder, msg, rest, echo_base + tlv_start) else { return };
-            if !capped && let Some(offs) = msg.tree.find_under(tlvs, "NLMSGERR_ATTR_OFFS") {
-                point_at_attribute(&mut msg.tree, offs, request, echo_base);
+            let nest = msg.tree.find_under(tlvs, "NLMSGERR_ATTR_MISS_NEST");
+            if !capped {
+                for at in [msg.tree.find_under(tlvs, "NLMSGERR_ATTR_OFFS"), nest].into_iter().flatten() {
+                    point_at_attribute(&mut msg.tree, at, request, echo_base);
+                }
             }
-            let in_nest = msg.tree.find_under(tlvs, "NLMSGERR_ATTR_MISS_NEST").is_some();
-            if let Some(miss) = msg.tree.find_under(tlvs, "NLMSGERR_ATTR_MISS_TYPE").filter(|_| !in_nest) {
-                name_missing_attribute(decoder, msg, &req, echoed, miss);
+            if let Some(miss) = msg.tree.find_under(tlvs, "NLMSGERR_ATTR_MISS_TYPE") {
+                // Capped, a nest is named once the request is found in its own frame.
+                let request_bytes = if capped { None } else { Some(echo_bytes) };
+                if nest.is_none() || request_bytes.is_some() {
+                    let at = MissingAt { header: &req, request: request_bytes, nest };
+                    name_missing_attribute(decoder, msg.protocol, msg.frame, msg.endian, &mut msg.tree, miss, at);
+                }
             }
         } else {
             msg.tree.problem_bytes("trailing bytes", rest, echo_base + tlv_start, Problem::Unknown);
@@ -199,22 +211,68 @@ fn path_text(tree: &Tree, path: &[NodeId]) -> String {
     path.iter().map(|&p| format!(".{}", tree.name(p))).collect()
 }
 
-/// NLMSGERR_ATTR_MISS_TYPE gives the number of a required attribute the request lacked: name it
-/// from the attribute set of the request's operation. (With NLMSGERR_ATTR_MISS_NEST the attribute
-/// belongs to a nest whose set the tree does not record: the caller leaves the number as it is.)
-fn name_missing_attribute(decoder: &Decoder, msg: &mut Message, req: &NlMsgHdr, echoed: &[u8], miss: NodeId) {
-    let Some(ty) = msg.tree.node(miss).value.as_u64().and_then(|t| u16::try_from(t).ok()) else { return };
-    let op_set = if msg.protocol == crate::netlink::protocol::NETLINK_GENERIC {
-        let cmd = echoed.get(NLMSG_HDRLEN).copied();
-        let family = decoder.genl.name(req.ty, msg.frame).and_then(|n| decoder.registry.genl_family(n));
-        family.zip(cmd).and_then(|(f, cmd)| Some((f, f.resolve(u16::from(cmd), false, false)?.1.set?)))
+/// How a request's operation lays out its body: its family, fixed header and attribute set,
+/// and where the fixed header and the attributes start (counted from the request's header).
+struct Layout<'r> {
+    family: &'r Family,
+    fixed_header: Option<StructId>,
+    set: SetId,
+    header_at: usize,
+    attrs_at: usize,
+}
+
+/// The layout of a request of `protocol` with header `req`, whose bytes (header included) begin
+/// with `head` (the generic netlink command is read there).
+fn layout<'r>(decoder: &Decoder<'r>, protocol: u16, frame: u64, req: &NlMsgHdr, head: &[u8]) -> Option<Layout<'r>> {
+    let (family, op_value, header_at) = if protocol == crate::netlink::protocol::NETLINK_GENERIC {
+        let cmd = head.get(NLMSG_HDRLEN).copied()?;
+        let name = decoder.genl.name(req.ty, frame)?;
+        (decoder.registry.genl_family(name)?, u16::from(cmd), NLMSG_HDRLEN + GENL_HDRLEN)
     } else {
-        let family = decoder.registry.raw_family(msg.protocol, req.ty);
-        family.and_then(|f| Some((f, f.resolve(req.ty, false, false)?.1.set?)))
+        (decoder.registry.raw_family(protocol, req.ty)?, req.ty, NLMSG_HDRLEN)
     };
-    let name = op_set.and_then(|(f, set)| f.sets[set].get(ty)).map(|a| a.name);
-    if let Some(name) = name {
-        msg.tree.node_mut(miss).value = Value::Enum { raw: u64::from(ty), name: Some(Text::Static(name)) };
+    let op = family.resolve(op_value, false, false)?.1;
+    let attrs_at = header_at + op.fixed_header.map_or(0, |h| align(family.structs[h].size));
+    Some(Layout { family, fixed_header: op.fixed_header, set: op.set?, header_at, attrs_at })
+}
+
+/// What is known of the request a NLMSGERR_ATTR_MISS_TYPE is about.
+struct MissingAt<'a> {
+    header: &'a NlMsgHdr,
+    /// The request's bytes, header included, when they are at hand (echoed whole, or from the
+    /// request's own frame).
+    request: Option<&'a [u8]>,
+    /// The NLMSGERR_ATTR_MISS_NEST node, when the attribute is missing from a nest.
+    nest: Option<NodeId>,
+}
+
+/// NLMSGERR_ATTR_MISS_TYPE gives the number of a required attribute the request lacked: name it
+/// from the attribute set of the nest NLMSGERR_ATTR_MISS_NEST points at (an offset into the
+/// request, like NLMSGERR_ATTR_OFFS), or without one from the set of the request's operation.
+fn name_missing_attribute(
+    decoder: &Decoder,
+    protocol: u16,
+    frame: u64,
+    endian: Endianness,
+    tree: &mut Tree,
+    miss: NodeId,
+    at: MissingAt,
+) {
+    let Some(ty) = tree.node(miss).value.as_u64().and_then(|t| u16::try_from(t).ok()) else { return };
+    let head = at.request.unwrap_or_default();
+    let Some(l) = layout(decoder, protocol, frame, at.header, head) else { return };
+    let set = match at.nest {
+        None => Some(l.set),
+        Some(nest) => (|| {
+            let request = at.request?;
+            let offs = usize::try_from(tree.node(nest).value.as_u64()?).ok()?;
+            let mut ctx = Ctx::new(l.family, endian);
+            ctx.header = l.fixed_header.zip(request.get(l.header_at..));
+            nest_set_at(ctx, l.set, request.get(l.attrs_at..)?, offs.checked_sub(l.attrs_at)?)
+        })(),
+    };
+    if let Some(name) = set.and_then(|s| l.family.sets[s].get(ty)).map(|a| a.name) {
+        tree.node_mut(miss).value = Value::Enum { raw: u64::from(ty), name: Some(Text::Static(name)) };
     }
 }
 
@@ -222,21 +280,51 @@ fn name_missing_attribute(decoder: &Decoder, msg: &mut Message, req: &NlMsgHdr, 
 /// attribute in the request itself, decoded from its own frame (`request`, found by correlation).
 /// The path node keeps the error's own span and says which frame holds the attribute.
 pub(super) fn point_at_attribute_in_request(error: &mut Message, request: &Message) {
-    let Some(offs) = error.find("NLMSGERR_ATTR_OFFS") else { return };
-    if error.tree.node(offs).is_parent(offs) {
+    for name in OFFSET_ATTRS {
+        let Some(offs) = error.find(name) else { continue };
+        if error.tree.node(offs).is_parent(offs) {
+            continue;
+        }
+        let Some(target) = error.tree.node(offs).value.as_u64().map(|o| request.offset + o as usize) else { continue };
+        let mut path = Vec::new();
+        let rtree = &request.tree;
+        if attribute_at(rtree, rtree.roots_from(request.body_start), target, &mut path).is_some() {
+            let text = path_text(rtree, &path);
+            let tree = &mut error.tree;
+            let kind = tree.text_fmt(format_args!("path (in frame {}.{})", request.frame, request.index));
+            let value = Value::Str(tree.text(&text));
+            let (o, l) = (tree.node(offs).offset(), tree.node(offs).length());
+            tree.append_child(offs, "attribute", kind, value, o, l);
+        }
+    }
+}
+
+/// The extended-ACK attributes that are offsets into the request.
+const OFFSET_ATTRS: [&str; 2] = ["NLMSGERR_ATTR_OFFS", "NLMSGERR_ATTR_MISS_NEST"];
+
+/// True for an error that names things in its request but could not name them from its echo
+/// (the request was not echoed whole): offsets into it (NLMSGERR_ATTR_OFFS,
+/// NLMSGERR_ATTR_MISS_NEST) or a missing attribute (NLMSGERR_ATTR_MISS_TYPE).
+pub(super) fn needs_request(error: &Message) -> bool {
+    let unnamed_offset =
+        OFFSET_ATTRS.iter().any(|name| error.find(name).is_some_and(|o| !error.tree.node(o).is_parent(o)));
+    unnamed_offset || error.find("NLMSGERR_ATTR_MISS_TYPE").is_some_and(|m| !missing_named(error, m))
+}
+
+fn missing_named(error: &Message, miss: NodeId) -> bool {
+    matches!(error.tree.node(miss).value, Value::Enum { name: Some(_), .. })
+}
+
+/// For an error whose request was not echoed whole: names NLMSGERR_ATTR_MISS_TYPE (in the set of
+/// the NLMSGERR_ATTR_MISS_NEST nest, when there is one) from the request's own bytes
+/// (`request_bytes`, header included).
+pub(super) fn name_missing_in_request(decoder: &Decoder, error: &mut Message, request: &Message, request_bytes: &[u8]) {
+    let (Some(miss), Some(header)) = (error.find("NLMSGERR_ATTR_MISS_TYPE"), request.header) else { return };
+    if missing_named(error, miss) {
         return;
     }
-    let Some(target) = error.tree.node(offs).value.as_u64().map(|o| request.offset + o as usize) else { return };
-    let mut path = Vec::new();
-    let rtree = &request.tree;
-    if attribute_at(rtree, rtree.roots_from(request.body_start), target, &mut path).is_some() {
-        let text = path_text(rtree, &path);
-        let tree = &mut error.tree;
-        let kind = tree.text_fmt(format_args!("path (in frame {}.{})", request.frame, request.index));
-        let value = Value::Str(tree.text(&text));
-        let (o, l) = (tree.node(offs).offset(), tree.node(offs).length());
-        tree.append_child(offs, "attribute", kind, value, o, l);
-    }
+    let at = MissingAt { header: &header, request: Some(request_bytes), nest: error.find("NLMSGERR_ATTR_MISS_NEST") };
+    name_missing_attribute(decoder, request.protocol, request.frame, request.endian, &mut error.tree, miss, at);
 }
 
 /// The attribute starting at frame offset `target`, the deepest such, with the nodes leading to it.

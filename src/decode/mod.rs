@@ -60,6 +60,9 @@ pub struct Message {
     pub error: Option<i32>,
     /// The network namespace a notification came from (monitor mode), when not this one.
     pub nsid: Option<i32>,
+    /// Live capture: the process that owns the port the message names (see
+    /// [`crate::capture::Process`]).
+    pub process: Option<crate::capture::Process>,
 }
 
 impl Message {
@@ -110,12 +113,6 @@ impl Message {
     /// value is what a family's handler returned on success, as mac80211_hwsim's new radio id).
     pub fn is_error_reply(&self) -> bool {
         self.error.is_some_and(|e| e < 0)
-    }
-
-    /// True for an error reply whose NLMSGERR_ATTR_OFFS could not be named from the message
-    /// alone (the request was not echoed whole): the request, decoded, can name it.
-    pub fn offset_unnamed(&self) -> bool {
-        self.find("NLMSGERR_ATTR_OFFS").is_some_and(|o| !self.tree.node(o).is_parent(o))
     }
 
     /// True if any node of this message is malformed or truncated.
@@ -425,6 +422,7 @@ impl<'r> Decoder<'r> {
             unknown: false,
             error: None,
             nsid: frame.nsid,
+            process: frame.process.clone(),
         };
         let body = &data[NLMSG_HDRLEN.min(data.len())..];
         let body_base = base + NLMSG_HDRLEN;
@@ -506,10 +504,21 @@ fn request_layout<'a>(
     Some(crate::spec::decode::Request { header: header.map(|h| (h, body)), set, attrs: &body[used..] })
 }
 
-/// Names the attribute an error's NLMSGERR_ATTR_OFFS points at when the request was not echoed
-/// whole: `request` is the request message, decoded from its own frame.
-pub fn annotate_error_from_request(error: &mut Message, request: &Message) {
+/// Names what an error says about its request when the request was not echoed whole (CAPPED):
+/// the attributes NLMSGERR_ATTR_OFFS and NLMSGERR_ATTR_MISS_NEST point at, and the missing
+/// attribute NLMSGERR_ATTR_MISS_TYPE numbers. `request` is the request message, decoded from
+/// `request_frame`, its own frame.
+pub fn annotate_error_from_request(decoder: &Decoder, error: &mut Message, request: &Message, request_frame: &Frame) {
     control::point_at_attribute_in_request(error, request);
+    if let Some(bytes) = request_frame.data.get(request.offset..request.offset + request.length) {
+        control::name_missing_in_request(decoder, error, request, bytes);
+    }
+}
+
+/// True for an error that names things in its request (an offending attribute, a missing one)
+/// which its echo could not name: [`annotate_error_from_request`] can, given the request.
+pub fn error_needs_request(error: &Message) -> bool {
+    control::needs_request(error)
 }
 
 /// A fixed header followed by attributes, as a spec operation describes the body.

@@ -107,5 +107,6 @@ pub(super) fn decode(frame: &Frame, payload: &[u8], base: usize) -> Message {
         unknown: false,
         error: None,
         nsid: frame.nsid,
+        process: frame.process.clone(),
     }
 }

@@ -157,7 +157,7 @@ fn header_value<'a>(h: HeaderField, ctx: &Ctx<'a>) -> HeaderValue<'a> {
             None => HeaderValue::Absent,
         },
         // Which process owns a port is known only when capturing live.
-        HeaderField::Process => HeaderValue::Absent,
+        HeaderField::Process => msg.process.as_ref().map_or(HeaderValue::Absent, |p| HeaderValue::Text(&p.comm)),
         HeaderField::Latency => {
             ctx.link.latency_ns.map_or(HeaderValue::Absent, |ns| HeaderValue::Duration(ns as f64 / 1e6, 1e6))
         }

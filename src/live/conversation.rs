@@ -117,6 +117,7 @@ impl From<io::Error> for RequestError {
 pub type Datagram = (bool, Vec<u8>);
 
 /// A netlink socket for requests.
+#[derive(Debug)]
 pub struct Conversation {
     fd: OwnedFd,
     seq: u32,

@@ -10,6 +10,7 @@ pub mod genl;
 pub mod monitor;
 pub mod nlmon;
 pub mod packet;
+pub mod process;
 mod sys;
 
 use std::sync::Arc;

@@ -5,7 +5,8 @@
 //! `seq` and `pid` are null for payloads without a netlink header: kobject uevents), and on
 //! control messages `errno`/`error_name`; a message no dissector knows has `"unknown": true`;
 //! correlation adds `reply_to` and `replied_in` (`{"frame", "index"}`), `latency_ns`, and on the
-//! NLMSG_DONE that ends a dump `dump_parts` and `dump_interrupted`.
+//! NLMSG_DONE that ends a dump `dump_parts` and `dump_interrupted`; live capture adds `process`
+//! (`{"pid", "comm"}`, pid 0 and `kernel` for the kernel) where it knows who owns the port.
 //! Nodes have `name`, `kind`, `value`, `offset`, `length`, `attr` (the attribute number),
 //! `children`, and `"unknown": true` or `"error": "<reason>"`. A frame that holds no message
 //! (not netlink, stray bytes) is one object with `frame`, `index`, `time` and `error`.
@@ -142,6 +143,9 @@ impl Serialize for MessageJson<'_> {
         }
         if let Some(n) = msg.nsid {
             m.serialize_entry("nsid", &n)?;
+        }
+        if let Some(p) = &msg.process {
+            m.serialize_entry("process", &json!({ "pid": p.pid, "comm": &*p.comm }))?;
         }
         if msg.unknown {
             m.serialize_entry("unknown", &true)?;

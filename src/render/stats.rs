@@ -47,7 +47,9 @@ impl Stats {
             entry.0 += 1;
             *entry.1.entry(request).or_default() += 1;
         }
-        if let Some(h) = msg.header.filter(|h| h.flags & NLM_F_REQUEST != 0) {
+        // A message that answers a request is none itself, whatever its flags (the kernel's copies
+        // of a request's header: see `session`).
+        if let Some(h) = msg.header.filter(|h| h.flags & NLM_F_REQUEST != 0 && link.reply_to.is_none()) {
             let expects = h.flags & (NLM_F_ACK | NLM_F_ROOT) != 0 || msg.op_kind == OpKind::Get;
             match (link.replied_in, link.latency_ns) {
                 (Some(_), Some(ns)) => self.latencies.entry(ty).or_default().push(ns),

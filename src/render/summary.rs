@@ -28,7 +28,8 @@ fields! {
     28 "prefixlen", 29 "tb_id",
     // Not shown themselves: prefix lengths, the parts of error replies, uevent lines.
     30 "ifa_prefixlen", 31 "rtm_dst_len", 32 "rtm_src_len", 33 "request", 34 "NLMSGERR_ATTR_MSG",
-    35 "NLMSGERR_ATTR_OFFS", 36 "header", 37 "ACTION", 38 "DEVPATH",
+    35 "NLMSGERR_ATTR_OFFS", 36 "header", 37 "ACTION", 38 "DEVPATH", 39 "NLMSGERR_ATTR_MISS_TYPE",
+    40 "NLMSGERR_ATTR_MISS_NEST",
 }
 
 const IFA_PREFIXLEN: usize = 30;
@@ -40,6 +41,8 @@ const ERR_OFFS: usize = 35;
 const UEVENT_HEADER: usize = 36;
 const ACTION: usize = 37;
 const DEVPATH: usize = 38;
+const ERR_MISS_TYPE: usize = 39;
+const ERR_MISS_NEST: usize = 40;
 
 /// The fields shown, in order: (position in FIELDS, label, position of its prefix length).
 const SHOWN: &[(usize, &str, Option<usize>)] = &[
@@ -129,6 +132,23 @@ fn write_error_text(out: &mut Vec<u8>, msg: &Message, found: &Found) -> bool {
     if let Some(path) = get(found, ERR_OFFS).and_then(|o| tree.children(o).next()).and_then(|p| tree.str_value(p)) {
         out.extend_from_slice(b" at ");
         out.extend_from_slice(path.as_bytes());
+    }
+    if let Some(miss) = get(found, ERR_MISS_TYPE) {
+        match tree.node(miss).value {
+            Value::Enum { name: Some(n), .. } => {
+                out.extend_from_slice(b" missing ");
+                out.extend_from_slice(tree.str(n).as_bytes());
+            }
+            ref v => {
+                out.extend_from_slice(b" missing attribute ");
+                tree.write_value(out, v);
+            }
+        }
+        let nest = get(found, ERR_MISS_NEST).and_then(|n| tree.children(n).next()).and_then(|p| tree.str_value(p));
+        if let Some(path) = nest {
+            out.extend_from_slice(b" in ");
+            out.extend_from_slice(path.as_bytes());
+        }
     }
     true
 }

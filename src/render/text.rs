@@ -1,6 +1,8 @@
 //! Text output: one summary line per message, and with `-V` the whole tree, optionally coloured.
 //! Everything is written into a byte buffer (the caller decides when it reaches the terminal).
 
+use std::io::Write;
+
 use super::summary::write_summary_text;
 use crate::capture::{Direction, Timestamp};
 use crate::decode::Message;
@@ -164,6 +166,9 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
     if let Some(n) = msg.nsid {
         out.extend_from_slice(b" nsid=");
         out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+    if let Some(p) = &msg.process {
+        let _ = write!(out, " [{p}]");
     }
     let before = out.len();
     out.extend_from_slice(b"  ");

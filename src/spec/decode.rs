@@ -777,6 +777,52 @@ fn decode_attr_payload(
     }
 }
 
+/// The attribute set of the nest whose header is at `target` within `data`, attributes of `set`:
+/// found by walking down the attributes that hold `target` as [`decode_attrs`] chooses their
+/// sets (nests, indexed arrays of nests, sub-messages by their selector, structs followed by
+/// attributes). NLMSGERR_ATTR_MISS_NEST points at such a nest, and the attribute the kernel says
+/// is missing there (NLMSGERR_ATTR_MISS_TYPE) is numbered in its set, not the top level's.
+pub fn nest_set_at(ctx: Ctx, set: SetId, data: &[u8], target: usize) -> Option<SetId> {
+    let (mut set, mut data, mut target) = (set, data, target);
+    for _ in 0..=MAX_DEPTH {
+        let holds = |a: &RawAttr| a.offset <= target && target < a.offset + a.len.max(attr::NLA_HDRLEN);
+        let a = attr::attrs(data, ctx.host).flatten().find(holds)?;
+        let spec = ctx.family.sets[set].get(a.ty)?;
+        let payload_at = a.offset + attr::NLA_HDRLEN;
+        // Where the inner attributes start within the payload, and their set.
+        let (skip, inner) = match &spec.ty {
+            AttrType::Nest(inner) => (0, (*inner)?),
+            AttrType::Binary { structure: Some(sid), struct_array: false, then: Some(inner), .. } => {
+                (attr::align(ctx.family.structs[*sid].size), *inner)
+            }
+            AttrType::SubMessage { sub_message, selector, .. } => {
+                let sel = selector_values(ctx, Some(&ctx.family.sets[set]), ctx.header, selector, data);
+                let f = ctx.family.sub_messages[*sub_message].formats.iter().find(|f| sel.contains(&f.value))?;
+                (f.fixed_header.map_or(0, |h| attr::align(ctx.family.structs[h].size)), f.set?)
+            }
+            AttrType::IndexedArray { sub_type } => {
+                let AttrType::Nest(Some(inner)) = sub_type.as_ref() else { return None };
+                // The array's entries are the nests; `target` is at one of them or inside one.
+                let rel = target.checked_sub(payload_at)?;
+                let e =
+                    attr::attrs(a.payload, ctx.host).flatten().find(|e| e.offset <= rel && rel < e.offset + e.len)?;
+                if e.offset == rel {
+                    return Some(*inner);
+                }
+                (set, data, target) = (*inner, e.payload, rel.checked_sub(e.offset + attr::NLA_HDRLEN)?);
+                continue;
+            }
+            _ => return None,
+        };
+        if a.offset == target {
+            return Some(inner);
+        }
+        let rel = target.checked_sub(payload_at + skip)?;
+        (set, data, target) = (inner, a.payload.get(skip..)?, rel);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,6 +169,8 @@ pub struct RowText {
     pub family: String,
     pub ty: String,
     pub flags: String,
+    /// The port id, or the process owning it (live capture): `1234 (ip)`, `kernel`.
+    pub port: String,
     pub summary: String,
 }
 
@@ -402,8 +404,13 @@ impl<'r> App<'r> {
                 Decoded::Message(m) => m.tree,
             };
             let why = tree.nodes().first().and_then(|n| n.problem).map(|p| tree.problem_text(p)).unwrap_or_default();
-            let text =
-                RowText { family: String::new(), ty: "frame problem".into(), flags: String::new(), summary: why };
+            let text = RowText {
+                family: String::new(),
+                ty: "frame problem".into(),
+                flags: String::new(),
+                port: String::new(),
+                summary: why,
+            };
             self.texts.insert(row, text.clone());
             return text;
         }
@@ -415,6 +422,7 @@ impl<'r> App<'r> {
             family: String::new(),
             ty: String::new(),
             flags: String::new(),
+            port: String::new(),
             summary: String::new(),
         })
     }
@@ -956,5 +964,11 @@ fn text_of(msg: &Message) -> RowText {
         (None, Some(h)) => format!("type 0x{:x}", h.ty),
         (None, None) => String::new(),
     };
-    RowText { family, ty, flags: msg.flag_names().join(","), summary: summary::summary(msg) }
+    let port = match (&msg.process, msg.header) {
+        (Some(p), _) if p.pid == 0 => p.comm.to_string(),
+        (Some(p), _) => format!("{} ({})", p.pid, p.comm),
+        (None, Some(h)) => h.pid.to_string(),
+        (None, None) => String::new(),
+    };
+    RowText { family, ty, flags: msg.flag_names().join(","), port, summary: summary::summary(msg) }
 }

@@ -10,7 +10,7 @@
 use crate::capture::{Direction, Frame, Timestamp};
 use std::sync::Arc;
 
-use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request};
+use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request, error_needs_request};
 use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NlMsgHdr, OpKind};
 use crate::session::{Correlator, Link, MsgRef};
 use crate::tree::Tree;
@@ -244,11 +244,12 @@ impl Store {
             true
         });
         let Some(mut msg) = found else { return Decoded::Problem(Tree::default()) };
-        if msg.offset_unnamed()
+        if error_needs_request(&msg)
             && let Some(req) = r.reply_to()
             && let Decoded::Message(request) = self.decode_plain(decoder, req)
         {
-            annotate_error_from_request(&mut msg, &request);
+            let request_frame = &self.frames[self.rows[req as usize].frame as usize];
+            annotate_error_from_request(decoder, &mut msg, &request, request_frame);
         }
         Decoded::Message(Box::new(msg))
     }

@@ -126,7 +126,7 @@ fn pane_block(title: String, focused: bool) -> Block<'static> {
 fn columns(width: u16) -> Vec<(&'static str, usize)> {
     let mut c = vec![("", 1), ("No.", 9), ("Time", 15), ("Dir", 3), ("Family", 9), ("Type", 22)];
     if width >= 120 {
-        c.extend([("Flags", 16), ("Seq", 10), ("Port", 10)]);
+        c.extend([("Flags", 16), ("Seq", 10), ("Port/process", 14)]);
     }
     c
 }
@@ -192,11 +192,10 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) {
             Span::styled(format!("{} ", fit(&text.ty, 22)), type_style(&row)),
         ];
         if cols.len() > 6 {
-            let (seq, pid) =
-                row.header.map_or((String::new(), String::new()), |h| (h.seq.to_string(), h.pid.to_string()));
+            let seq = row.header.map_or(String::new(), |h| h.seq.to_string());
             cells.push(Span::raw(format!("{} ", fit(&text.flags, 16))));
             cells.push(Span::raw(format!("{} ", fit(&seq, 10))));
-            cells.push(Span::raw(format!("{} ", fit(&pid, 10))));
+            cells.push(Span::raw(format!("{} ", fit(&text.port, 14))));
         }
         cells.push(Span::raw(fit(&link_text(app, &row, &text.summary), summary_width)));
         let mut line = Line::from(cells);
