@@ -1,7 +1,8 @@
 //! Decoding throughput on a real rtnetlink dump (../shared's big route dump when present, else
 //! the bundled address capture): the decoder alone (spec engine included), decoding with the
 //! `-V` text rendering on one thread, the whole headless `-V` run (first pass, then decoding and
-//! rendering on every core) into a sink that keeps nothing, and compiling every built-in spec.
+//! rendering on every core) into a sink that keeps nothing, the terminal UI's indexing and first
+//! screen, and compiling every built-in spec.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,9 @@ use nlscope::first_pass;
 use nlscope::headless::{self, Format, Options, Sink};
 use nlscope::render::text::{Style, write_tree};
 use nlscope::spec::Registry;
+use nlscope::tui::App;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 fn capture_path() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -85,6 +89,20 @@ fn bench(c: &mut Criterion) {
                 });
             }
             passed
+        })
+    });
+    // The terminal UI on the same capture: indexing every frame as it arrives (one decode per
+    // frame into rows), then drawing the first screen at 150x45.
+    g.bench_function("tui_index_and_first_screen", |b| {
+        b.iter(|| {
+            let mut app = App::new(Decoder::new(&registry), "bench".into(), false);
+            for f in &frames {
+                app.push_frame(f.clone());
+            }
+            app.loading = false;
+            let mut t = Terminal::new(TestBackend::new(150, 45)).unwrap();
+            t.draw(|f| nlscope::tui::view::draw(f, &mut app)).unwrap();
+            app.store.len()
         })
     });
     g.finish();

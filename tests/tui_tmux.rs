@@ -86,3 +86,32 @@ fn the_binary_opens_filters_jumps_and_leaves_the_terminal_clean() {
     let screen = tmux.wait_for("EXIT=0");
     assert!(!screen.contains("Messages 296/296"), "the alternate screen is gone:\n{screen}");
 }
+
+/// A terminal that goes away (the tmux server killed: SIGHUP, a hung-up terminal) ends the UI
+/// instead of leaving it spinning on a dead terminal.
+#[test]
+fn the_ui_ends_when_its_terminal_goes_away() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_nlscope");
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/errors_extack.pcap");
+    let pidfile = std::env::temp_dir().join(format!("nlscope-tui-hup-{}", std::process::id()));
+    let tmux = Tmux { name: format!("nlscope-hup-{}", std::process::id()) };
+    let cmd = format!("echo $$ > {}; exec {bin} -r {}", pidfile.display(), capture.display());
+    tmux.run(&["new-session", "-d", "-s", &tmux.name, "-x", "100", "-y", "30", &cmd]);
+    tmux.wait_for("messages 296");
+    let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    let _ = std::fs::remove_file(&pidfile);
+    let proc_dir = Path::new("/proc").join(&pid);
+    assert!(proc_dir.exists());
+    tmux.run(&["kill-server"]);
+    let start = Instant::now();
+    while proc_dir.exists() && start.elapsed() < Duration::from_secs(5) {
+        sleep(Duration::from_millis(50));
+    }
+    let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+    // Gone, or a zombie waiting for tmux (dead) to reap it.
+    assert!(state.is_empty() || state.contains(") Z "), "nlscope {pid} still runs: {state}");
+}

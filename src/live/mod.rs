@@ -11,7 +11,7 @@ pub mod monitor;
 pub mod nlmon;
 pub mod packet;
 pub mod process;
-mod sys;
+pub(crate) mod sys;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -181,6 +181,31 @@ pub fn wait_readable(fds: &[&OwnedFd], timeout_ms: i32) -> io::Result<Vec<bool>>
     }
 }
 
+/// What a terminal's descriptor has after a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminalInput {
+    /// Bytes to read (keys, mouse).
+    Ready,
+    Timeout,
+    /// The terminal hung up (its window or server went away): nothing will come.
+    HungUp,
+}
+
+/// Waits up to `timeout_ms` for input on a terminal descriptor (the terminal UI's keys). Reading
+/// a hung-up terminal returns nothing forever, which crossterm would take for input over and over:
+/// this says so instead.
+pub fn wait_for_terminal(fd: &OwnedFd, timeout_ms: i32) -> io::Result<TerminalInput> {
+    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: `p` is one valid pollfd entry for the whole call.
+    match check(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {
+        Ok(0) => Ok(TerminalInput::Timeout),
+        Ok(_) if p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 => Ok(TerminalInput::HungUp),
+        Ok(_) => Ok(TerminalInput::Ready),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(TerminalInput::Timeout),
+        Err(e) => Err(e),
+    }
+}
+
 /// The index of the network device named `name`, if there is one.
 pub fn interface_index(name: &str) -> Option<u32> {
     let c = std::ffi::CString::new(name).ok()?;

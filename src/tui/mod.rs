@@ -10,6 +10,8 @@ pub mod app;
 pub mod store;
 pub mod view;
 
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, TryRecvError};
@@ -21,6 +23,7 @@ use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crate::capture::{Frame, Source};
 use crate::decode::Decoder;
 use crate::live::Counters;
+use crate::live::sys::{self, TerminalInput};
 pub use app::App;
 
 /// What the UI is started on.
@@ -87,7 +90,19 @@ pub fn run<S: Source + Send + 'static>(source: S, start: Start<'_>) -> anyhow::R
     Ok(source)
 }
 
+/// Events handled at most between two drawings.
+const EVENTS_PER_DRAW: usize = 1024;
+
 fn event_loop(app: &mut App, rx: &mpsc::Receiver<Fed>, quit: &AtomicBool) -> anyhow::Result<()> {
+    // Keys come from where crossterm reads them: standard input when it is the terminal, else
+    // the terminal itself (standard input may be a capture: `nlscope -r -`).
+    let tty: std::os::fd::OwnedFd = if std::io::stdin().is_terminal() {
+        std::io::stdin().as_fd().try_clone_to_owned()?
+    } else {
+        std::fs::File::open("/dev/tty")
+            .map_err(|e| anyhow::anyhow!("the terminal UI needs a terminal (/dev/tty: {e}); -P prints instead"))?
+            .into()
+    };
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
     crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
@@ -109,15 +124,25 @@ fn event_loop(app: &mut App, rx: &mpsc::Receiver<Fed>, quit: &AtomicBool) -> any
         let busy = app.work(Duration::from_millis(20)) || more;
         terminal.draw(|f| view::draw(f, app))?;
         let wait = if busy { Duration::ZERO } else { Duration::from_millis(100) };
-        // Every event waiting is handled before the next drawing.
-        let mut timeout = wait;
-        while event::poll(timeout)? {
-            match event::read()? {
-                Event::Key(k) => app.key(k),
-                Event::Mouse(m) => app.mouse(m),
-                _ => {}
+        // The events waiting are handled before the next drawing, a bounded number of them.
+        // crossterm is asked only once the terminal has input: on a terminal that hung up it
+        // would read nothing forever; the UI ends then.
+        match sys::wait_for_terminal(&tty, wait.as_millis() as i32)? {
+            TerminalInput::HungUp => return Ok(()),
+            TerminalInput::Timeout => {}
+            // What crossterm read and parsed is handled to the last event.
+            TerminalInput::Ready => {
+                for _ in 0..EVENTS_PER_DRAW {
+                    if !event::poll(Duration::ZERO)? {
+                        break;
+                    }
+                    match event::read()? {
+                        Event::Key(k) => app.key(k),
+                        Event::Mouse(m) => app.mouse(m),
+                        _ => {}
+                    }
+                }
             }
-            timeout = Duration::ZERO;
         }
     }
     Ok(())

@@ -17,6 +17,8 @@ use crate::tree::Tree;
 
 /// No row (for the links of [`Row`]).
 const NONE: u32 = u32::MAX;
+/// No latency known.
+const NO_LATENCY: i64 = i64::MIN;
 /// The `index` of a row standing for a frame's problem (bytes that are no message).
 pub const PROBLEM: u16 = u16::MAX;
 
@@ -28,13 +30,15 @@ pub struct Row {
     /// The message's index within its frame, or [`PROBLEM`].
     pub index: u16,
     pub protocol: u16,
-    /// `None` for messages without a netlink header (kobject uevents) and frame problems.
-    pub header: Option<NlMsgHdr>,
+    /// Meaningful with [`HAS_HEADER`] (kobject uevents and frame problems have none).
+    hdr: NlMsgHdr,
     pub direction: Direction,
     reply_to: u32,
     replied_in: u32,
-    latency_ns: Option<i64>,
-    dump_parts: Option<u32>,
+    /// [`NO_LATENCY`] when unknown (sentinels keep a million rows small).
+    latency_ns: i64,
+    /// [`NONE`] when the row ends no dump.
+    dump_parts: u32,
     flags: u8,
 }
 
@@ -43,8 +47,15 @@ const PROBLEM_NODES: u8 = 2;
 const UNKNOWN: u8 = 4;
 const DUMP_INTERRUPTED: u8 = 8;
 const EXPECTS_ANSWER: u8 = 16;
+const HAS_HEADER: u8 = 32;
+const NO_HDR: NlMsgHdr = NlMsgHdr { len: 0, ty: 0, flags: 0, seq: 0, pid: 0 };
 
 impl Row {
+    /// The netlink header, for messages that have one.
+    pub fn header(&self) -> Option<NlMsgHdr> {
+        (self.flags & HAS_HEADER != 0).then_some(self.hdr)
+    }
+
     /// An NLMSG_ERROR or NLMSG_DONE carrying a negative errno.
     pub fn is_error_reply(&self) -> bool {
         self.flags & ERROR_REPLY != 0
@@ -79,11 +90,11 @@ impl Row {
     }
 
     pub fn latency_ns(&self) -> Option<i64> {
-        self.latency_ns
+        (self.latency_ns != NO_LATENCY).then_some(self.latency_ns)
     }
 
     pub fn dump_parts(&self) -> Option<u32> {
-        self.dump_parts
+        (self.dump_parts != NONE).then_some(self.dump_parts)
     }
 
     /// The row of the request this row answers, or the row itself for a request: what all
@@ -91,7 +102,7 @@ impl Row {
     pub fn conversation(&self, me: u32) -> Option<u32> {
         match self.reply_to() {
             Some(r) => Some(r),
-            None => self.header.filter(|h| h.flags & NLM_F_REQUEST != 0).map(|_| me),
+            None => self.header().filter(|h| h.flags & NLM_F_REQUEST != 0).map(|_| me),
         }
     }
 }
@@ -165,8 +176,8 @@ impl Store {
         Link {
             reply_to: r.reply_to().map(|i| self.msg_ref(i)),
             replied_in: r.replied_in().map(|i| self.msg_ref(i)),
-            latency_ns: r.latency_ns,
-            dump_parts: r.dump_parts,
+            latency_ns: r.latency_ns(),
+            dump_parts: r.dump_parts(),
             dump_interrupted: r.dump_interrupted(),
         }
     }
@@ -188,10 +199,10 @@ impl Store {
             true
         });
         for (i, mut row) in new.into_iter().enumerate() {
-            if let Some(hdr) = row.header {
+            if let Some(hdr) = row.header() {
                 let link = self.correlator.observe(protocol, &hdr, (frame.number, i), frame.timestamp);
-                row.latency_ns = link.latency_ns;
-                row.dump_parts = link.dump_parts;
+                row.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
+                row.dump_parts = link.dump_parts.unwrap_or(NONE);
                 if link.dump_interrupted {
                     row.flags |= DUMP_INTERRUPTED;
                 }
@@ -202,7 +213,7 @@ impl Store {
                         && r.replied_in == NONE
                     {
                         r.replied_in = start + i as u32;
-                        r.latency_ns = link.latency_ns;
+                        r.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
                     }
                 }
             }
@@ -213,12 +224,12 @@ impl Store {
                 frame: f,
                 index: PROBLEM,
                 protocol,
-                header: None,
+                hdr: NO_HDR,
                 direction: frame.direction,
                 reply_to: NONE,
                 replied_in: NONE,
-                latency_ns: None,
-                dump_parts: None,
+                latency_ns: NO_LATENCY,
+                dump_parts: NONE,
                 flags: PROBLEM_NODES,
             });
         }
@@ -325,6 +336,9 @@ fn row_of_message(frame: u32, protocol: u16, msg: &Message) -> Row {
     if msg.unknown {
         flags |= UNKNOWN;
     }
+    if msg.header.is_some() {
+        flags |= HAS_HEADER;
+    }
     if let Some(h) = msg.header
         && h.flags & NLM_F_REQUEST != 0
         && (h.flags & NLM_F_ACK != 0 || msg.op_kind == OpKind::Get)
@@ -335,12 +349,21 @@ fn row_of_message(frame: u32, protocol: u16, msg: &Message) -> Row {
         frame,
         index: msg.index.min(usize::from(PROBLEM - 1)) as u16,
         protocol,
-        header: msg.header,
+        hdr: msg.header.unwrap_or(NO_HDR),
         direction: msg.direction,
         reply_to: NONE,
         replied_in: NONE,
-        latency_ns: None,
-        dump_parts: None,
+        latency_ns: NO_LATENCY,
+        dump_parts: NONE,
         flags,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rows_stay_small() {
+        // A million messages: 48 MB of rows.
+        assert!(std::mem::size_of::<super::Row>() <= 48, "{}", std::mem::size_of::<super::Row>());
     }
 }

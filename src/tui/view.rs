@@ -192,7 +192,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) {
             Span::styled(format!("{} ", fit(&text.ty, 22)), type_style(&row)),
         ];
         if cols.len() > 6 {
-            let seq = row.header.map_or(String::new(), |h| h.seq.to_string());
+            let seq = row.header().map_or(String::new(), |h| h.seq.to_string());
             cells.push(Span::raw(format!("{} ", fit(&text.flags, 16))));
             cells.push(Span::raw(format!("{} ", fit(&seq, 10))));
             cells.push(Span::raw(format!("{} ", fit(&text.port, 14))));
