@@ -452,10 +452,7 @@ fn tui_monitor<'r>(
     stop: Stop,
     start: impl FnOnce(String, Option<std::sync::Arc<nlscope::live::Counters>>) -> nlscope::tui::Start<'r>,
 ) -> anyhow::Result<ExitCode> {
-    let source = MonitorSource::open(families, stop)?;
-    for s in &source.skipped {
-        eprintln!("nlscope: not listening to {s}");
-    }
+    let source = open_monitor(families, stop)?;
     let counters = source.counters.clone();
     let label = format!("monitor {}", source.families().join(","));
     let code = tui_on(Attributed::new(source, true), cli, start(label, Some(counters.clone())))?;
@@ -477,6 +474,15 @@ fn tui_on<S: Source + Send + 'static>(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens the multicast monitor, naming the families it could not listen to.
+fn open_monitor(families: &[i32], stop: Stop) -> anyhow::Result<MonitorSource> {
+    let source = MonitorSource::open(families, stop)?;
+    for s in &source.skipped {
+        eprintln!("nlscope: not listening to {s}");
+    }
+    Ok(source)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_monitor(
     families: &[i32],
@@ -487,10 +493,7 @@ fn run_monitor(
     opts: Options,
     filter: Option<&Filter>,
 ) -> anyhow::Result<headless::Outcome> {
-    let source = MonitorSource::open(families, stop)?;
-    for s in &source.skipped {
-        eprintln!("nlscope: not listening to {s}");
-    }
+    let source = open_monitor(families, stop)?;
     eprintln!("nlscope: listening to {} notifications (Ctrl-C stops)", source.families().join(", "));
     let counters = source.counters.clone();
     let outcome = run_source(Attributed::new(source, prints(cli)), cli, decoder, ahead, opts, filter, true)?;

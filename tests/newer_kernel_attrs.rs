@@ -20,31 +20,6 @@ fn json_lines(path: &Path) -> Vec<Value> {
     stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-/// Every node named `name` in a message body, depth-first.
-fn nodes_named<'a>(nodes: &'a Value, name: &str, out: &mut Vec<&'a Value>) {
-    for n in nodes.as_array().into_iter().flatten() {
-        if n["name"] == name {
-            out.push(n);
-        }
-        nodes_named(&n["children"], name, out);
-    }
-}
-
-fn named<'a>(body: &'a Value, name: &str) -> Vec<&'a Value> {
-    let mut out = Vec::new();
-    nodes_named(body, name, &mut out);
-    out
-}
-
-/// Whether any node below `nodes` is unknown or malformed.
-fn has_problem(nodes: &Value) -> bool {
-    nodes
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|n| n.get("unknown").is_some() || n.get("error").is_some() || has_problem(&n["children"]))
-}
-
 /// The value of the child named `name` of a struct node.
 fn member<'a>(node: &'a Value, name: &str) -> &'a Value {
     node["children"]
@@ -62,7 +37,7 @@ fn ovs_vport_upcall_stats() {
     let lines = json_lines(&public.join("ovs-netlink_genl-openvswitch.pcapng"));
     let mut seen = 0;
     for l in &lines {
-        for n in named(&l["body"], "OVS_VPORT_ATTR_UPCALL_STATS") {
+        for n in json_named(&l["body"], "OVS_VPORT_ATTR_UPCALL_STATS") {
             seen += 1;
             assert_eq!(l["genl_family"], "ovs_vport", "{l}");
             assert_eq!(l["direction"], "to-user", "{l}");
@@ -92,7 +67,7 @@ fn ovs_vport_upcall_stats() {
             );
         }
         if l["protocol"] == 16 {
-            assert!(!has_problem(&l["body"]), "{l}");
+            assert!(!json_has_problem(&l["body"]), "{l}");
         }
     }
     assert_eq!(seen, 63);
@@ -105,9 +80,9 @@ fn nl80211_bss_use_for_and_vif_radio_mask() {
     let mut use_for = 0;
     let mut radio_mask = Vec::new();
     for l in lines.iter().filter(|l| l["genl_family"] == "nl80211") {
-        assert!(!has_problem(&l["body"]), "{l}");
-        for bss in named(&l["body"], "NL80211_ATTR_BSS") {
-            for n in named(&bss["children"], "NL80211_BSS_USE_FOR") {
+        assert!(!json_has_problem(&l["body"]), "{l}");
+        for bss in json_named(&l["body"], "NL80211_ATTR_BSS") {
+            for n in json_named(&bss["children"], "NL80211_BSS_USE_FOR") {
                 use_for += 1;
                 assert_eq!((n["attr"].as_u64(), n["kind"].as_str()), (Some(23), Some("u32")));
                 // Every BSS of these scan results may be used normally and as an MLO link.
@@ -118,7 +93,7 @@ fn nl80211_bss_use_for_and_vif_radio_mask() {
                 );
             }
         }
-        for n in named(&l["body"], "NL80211_ATTR_VIF_RADIO_MASK") {
+        for n in json_named(&l["body"], "NL80211_ATTR_VIF_RADIO_MASK") {
             assert_eq!((n["attr"].as_u64(), n["kind"].as_str()), (Some(333), Some("u32")));
             radio_mask.push((l["type"].as_str().unwrap(), n["value"].as_u64().unwrap()));
         }
@@ -132,8 +107,8 @@ fn nl80211_bss_use_for_and_vif_radio_mask() {
 fn tcp_infos(path: &Path) -> Vec<Value> {
     let mut out = Vec::new();
     for l in json_lines(path) {
-        for n in named(&l["body"], "INET_DIAG_INFO") {
-            assert!(!has_problem(&n["children"]), "{}: {n}", path.display());
+        for n in json_named(&l["body"], "INET_DIAG_INFO") {
+            assert!(!json_has_problem(&n["children"]), "{}: {n}", path.display());
             out.push(n.clone());
         }
     }

@@ -28,34 +28,9 @@ fn route_lines(path: &Path) -> Vec<Value> {
         .collect();
     assert!(!lines.is_empty(), "{}", path.display());
     for l in &lines {
-        assert!(!has_problem(&l["body"]), "{}: {l}", path.display());
+        assert!(!json_has_problem(&l["body"]), "{}: {l}", path.display());
     }
     lines
-}
-
-/// Every node named `name` below `nodes`, depth-first.
-fn nodes_named<'a>(nodes: &'a Value, name: &str, out: &mut Vec<&'a Value>) {
-    for n in nodes.as_array().into_iter().flatten() {
-        if n["name"] == name {
-            out.push(n);
-        }
-        nodes_named(&n["children"], name, out);
-    }
-}
-
-fn named<'a>(body: &'a Value, name: &str) -> Vec<&'a Value> {
-    let mut out = Vec::new();
-    nodes_named(body, name, &mut out);
-    out
-}
-
-/// Whether any node below `nodes` is unknown or malformed.
-fn has_problem(nodes: &Value) -> bool {
-    nodes
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|n| n.get("unknown").is_some() || n.get("error").is_some() || has_problem(&n["children"]))
 }
 
 /// The top-level attribute `name` of a message body.
@@ -163,7 +138,7 @@ fn bridge_fdb_learned_entries_from_a_7_0_kernel() {
     let lines = route_lines(&public.join("xtcp2-sock-diag/xtcp2_k7_0_3_ss_tcp_info.pcap"));
     let mut seen = Vec::new();
     for l in &lines {
-        for data in named(&l["body"], "IFLA_INFO_DATA") {
+        for data in json_named(&l["body"], "IFLA_INFO_DATA") {
             let kids = &data["children"];
             let (Some(n), Some(max)) = (top(kids, "IFLA_BR_FDB_N_LEARNED"), top(kids, "IFLA_BR_FDB_MAX_LEARNED"))
             else {
@@ -184,7 +159,7 @@ fn mctp_phys_binding_from_a_6_18_or_later_kernel() {
     let lines = route_lines(&public.join("rust-netlink_gtp-link_rtnl-genl-ovs.pcap"));
     let mut devices = BTreeMap::new();
     for l in lines.iter().filter(|l| l["type"] == "RTM_NEWLINK") {
-        for mctp in named(&l["body"], "AF_MCTP") {
+        for mctp in json_named(&l["body"], "AF_MCTP") {
             let kids = &mctp["children"];
             assert_eq!(attr(top(kids, "IFLA_MCTP_NET").unwrap()), (1, "u32", &json!(1)));
             // Neither loopback nor a GTP device is an MCTP transport: binding 0, unspecified.
@@ -217,8 +192,8 @@ fn mctp_phys_binding_from_a_6_18_or_later_kernel() {
 fn inet6_arrays(lines: &[Value]) -> (Vec<&Value>, Vec<&Value>) {
     let (mut conf, mut stats) = (Vec::new(), Vec::new());
     for l in lines {
-        conf.extend(named(&l["body"], "IFLA_INET6_CONF"));
-        stats.extend(named(&l["body"], "IFLA_INET6_STATS"));
+        conf.extend(json_named(&l["body"], "IFLA_INET6_CONF"));
+        stats.extend(json_named(&l["body"], "IFLA_INET6_STATS"));
     }
     assert!(!conf.is_empty() && !stats.is_empty());
     (conf, stats)
@@ -263,7 +238,7 @@ fn ipv6_force_forwarding_and_out_transmits_values() {
     let mut sent = BTreeMap::new();
     for l in lines.iter().filter(|l| l["type"] == "RTM_NEWLINK") {
         let name = top(&l["body"], "IFLA_IFNAME").unwrap()["value"].as_str().unwrap();
-        for n in named(&l["body"], "IFLA_INET6_STATS") {
+        for n in json_named(&l["body"], "IFLA_INET6_STATS") {
             sent.insert(name, (member(n, "outpkts").clone(), member(n, "outtransmits").clone()));
         }
     }
@@ -278,8 +253,8 @@ fn ipv6_force_forwarding_and_out_transmits_values() {
     }
     // The gtp capture also carries both in IFLA_PROTINFO of an AF_INET6 link message.
     let lines = route_lines(&public.join("rust-netlink_gtp-link_rtnl-genl-ovs.pcap"));
-    let protinfo: Vec<_> = lines.iter().flat_map(|l| named(&l["body"], "IFLA_PROTINFO")).collect();
+    let protinfo: Vec<_> = lines.iter().flat_map(|l| json_named(&l["body"], "IFLA_PROTINFO")).collect();
     assert_eq!(protinfo.len(), 1);
-    assert_eq!(member(named(&protinfo[0]["children"], "IFLA_INET6_CONF")[0], "force_forwarding"), 0);
-    assert_eq!(member(named(&protinfo[0]["children"], "IFLA_INET6_STATS")[0], "outtransmits"), 0);
+    assert_eq!(member(json_named(&protinfo[0]["children"], "IFLA_INET6_CONF")[0], "force_forwarding"), 0);
+    assert_eq!(member(json_named(&protinfo[0]["children"], "IFLA_INET6_STATS")[0], "outtransmits"), 0);
 }

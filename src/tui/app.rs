@@ -164,7 +164,7 @@ impl Detail {
 }
 
 /// The text of a row that needs its message decoded, kept for the rows drawn lately.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RowText {
     pub family: String,
     pub ty: String,
@@ -404,13 +404,7 @@ impl<'r> App<'r> {
                 Decoded::Message(m) => m.tree,
             };
             let why = tree.nodes().first().and_then(|n| n.problem).map(|p| tree.problem_text(p)).unwrap_or_default();
-            let text = RowText {
-                family: String::new(),
-                ty: "frame problem".into(),
-                flags: String::new(),
-                port: String::new(),
-                summary: why,
-            };
+            let text = RowText { ty: "frame problem".into(), summary: why, ..RowText::default() };
             self.texts.insert(row, text.clone());
             return text;
         }
@@ -418,13 +412,7 @@ impl<'r> App<'r> {
         self.store.decode_frame_of(&mut self.decoder, row, |r, msg| {
             texts.insert(r, text_of(msg));
         });
-        self.texts.get(&row).cloned().unwrap_or_else(|| RowText {
-            family: String::new(),
-            ty: String::new(),
-            flags: String::new(),
-            port: String::new(),
-            summary: String::new(),
-        })
+        self.texts.get(&row).cloned().unwrap_or_default()
     }
 
     /// Puts a display filter in force (as `-Y` gives one), remembered in the history.

@@ -246,18 +246,10 @@ impl Store {
             let end = decoder.stream_frame(frame, &[], |_, _| true);
             return Decoded::Problem(end.problem.unwrap_or_default());
         }
-        let mut found = None;
-        self.stream(decoder, r.frame, |msg| {
-            if msg.index == usize::from(r.index) {
-                found = Some(msg.clone());
-                return false;
-            }
-            true
-        });
-        let Some(mut msg) = found else { return Decoded::Problem(Tree::default()) };
+        let Some(mut msg) = self.message(decoder, row) else { return Decoded::Problem(Tree::default()) };
         if error_needs_request(&msg)
             && let Some(req) = r.reply_to()
-            && let Decoded::Message(request) = self.decode_plain(decoder, req)
+            && let Some(request) = self.message(decoder, req)
         {
             let request_frame = &self.frames[self.rows[req as usize].frame as usize];
             annotate_error_from_request(decoder, &mut msg, &request, request_frame);
@@ -265,7 +257,8 @@ impl Store {
         Decoded::Message(Box::new(msg))
     }
 
-    fn decode_plain(&self, decoder: &mut Decoder<'_>, row: u32) -> Decoded {
+    /// The message of a row, decoded from its frame.
+    fn message(&self, decoder: &mut Decoder<'_>, row: u32) -> Option<Message> {
         let r = self.rows[row as usize];
         let mut found = None;
         self.stream(decoder, r.frame, |msg| {
@@ -275,10 +268,7 @@ impl Store {
             }
             true
         });
-        match found {
-            Some(m) => Decoded::Message(Box::new(m)),
-            None => Decoded::Problem(Tree::default()),
-        }
+        found
     }
 
     /// Decodes every message of the frame holding `row`, handing each with its row.

@@ -121,3 +121,27 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Every node of a JSON message body named `name`, depth-first.
+pub fn json_named<'a>(body: &'a serde_json::Value, name: &str) -> Vec<&'a serde_json::Value> {
+    fn walk<'a>(nodes: &'a serde_json::Value, name: &str, out: &mut Vec<&'a serde_json::Value>) {
+        for n in nodes.as_array().into_iter().flatten() {
+            if n["name"] == name {
+                out.push(n);
+            }
+            walk(&n["children"], name, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, name, &mut out);
+    out
+}
+
+/// Whether any node of a JSON message body is unknown or malformed.
+pub fn json_has_problem(nodes: &serde_json::Value) -> bool {
+    nodes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|n| n.get("unknown").is_some() || n.get("error").is_some() || json_has_problem(&n["children"]))
+}
