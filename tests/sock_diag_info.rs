@@ -99,6 +99,16 @@ fn mptcp_sctp_and_tcp_info_from_a_real_6_1_kernel() {
     ] {
         assert_eq!(member(i, name), value, "{name}");
     }
+    // "state:ESTAB" is the association's enum sctp_state, 3, in idiag_state and sctpi_state (3
+    // would be TCP_SYN_RECV for a TCP socket); its primary path is SCTP_ACTIVE.
+    let state = node(&assoc["body"], "idiag_state").unwrap();
+    assert_eq!(state["value"], serde_json::json!({"value": 3, "name": "SCTP_STATE_ESTABLISHED"}));
+    assert_eq!(member(i, "sctpi_state")["name"], "SCTP_STATE_ESTABLISHED");
+    assert_eq!(member(i, "sctpi_p_state"), &serde_json::json!({"value": 2, "name": "SCTP_ACTIVE"}));
+    // The endpoints themselves have TCP states: the listener, and the accepted socket.
+    let listener = message(&lines, 7, 0);
+    assert_eq!(node(&listener["body"], "idiag_state").unwrap()["value"]["name"], "TCP_LISTEN");
+    assert_eq!(node(&message(&lines, 7, 1)["body"], "idiag_state").unwrap()["value"]["name"], "TCP_ESTABLISHED");
     let primary = node(&i["children"], "sctpi_p_address").unwrap();
     assert_eq!(member(primary, "family")["name"], "AF_INET");
     assert_eq!(member(primary, "port"), 57_853);

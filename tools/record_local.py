@@ -12,10 +12,15 @@ With `--vm` (only in a throwaway machine such as ../shared/tools/nlvm's VM: it c
 configuration for a moment) it also becomes the audit daemon to record the kernel's text records:
 
     nlvm run tools/nlvm_local_families.sh OUT $PWD     # writes OUT/local_families_vm.pcapng (captures/nlvm_uncaptured_families.pcapng was recorded so)
+
+With `--scsi-selinux` (only in the VM booted with SELinux on: tools/nlvm_scsi_selinux.sh) it records
+SELINUX, ISCSI and SCSITRANSPORT instead, and reports what opening NFLOG, DNRTMSG, ECRYPTFS and SMC
+sockets answers.
 """
 import os, socket, struct, subprocess, sys, time
 
 NETLINK_AUDIT, NETLINK_CONNECTOR, NETLINK_KOBJECT_UEVENT, NETLINK_RDMA, NETLINK_CRYPTO = 9, 11, 15, 20, 21
+NETLINK_SELINUX, NETLINK_ISCSI, NETLINK_SCSITRANSPORT = 7, 8, 18
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 1, 4, 0x300
 frames = []
 
@@ -84,22 +89,15 @@ def audit_daemon():
         s.send(m)
         record(NETLINK_AUDIT, m, True)
 
-    def drain():
-        while True:
-            try:
-                record(NETLINK_AUDIT, s.recv(65536), False)
-            except socket.timeout:
-                return
-
     # AUDIT_SET (1001): struct audit_status with mask ENABLED|PID, enabled 1, pid = us.
     status = struct.pack("=IIIIIIIIIII", 1 | 4, 1, 1, pid, 0, 0, 0, 0, 0, 0, 0)
     send(1001, NLM_F_REQUEST | NLM_F_ACK, 10, status)
-    drain()
+    drain(NETLINK_AUDIT, s)
     send(1005, NLM_F_REQUEST | NLM_F_ACK, 11, b"op=nlscope-test msg='hello from nlscope' res=success\0")
-    drain()
+    drain(NETLINK_AUDIT, s)
     status = struct.pack("=IIIIIIIIIII", 1 | 4, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
     send(1001, NLM_F_REQUEST | NLM_F_ACK, 12, status)
-    drain()
+    drain(NETLINK_AUDIT, s)
     s.close()
 
 
@@ -142,6 +140,92 @@ def connector():
     s.close()
 
 
+def drain(protocol, s):
+    """Records every buffer the socket receives until it goes quiet, and returns them."""
+    got = []
+    while True:
+        try:
+            got.append(s.recv(65536))
+        except socket.timeout:
+            return got
+        record(protocol, got[-1], False)
+
+
+def selinux():
+    """SELinux notifications (needs a kernel booted with SELinux on, selinuxfs mounted): the
+    enforcing mode switched on and off while no policy is loaded, then a policy load."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SELINUX)
+    s.bind((0, 1))  # SELNLGRP_AVC
+    s.settimeout(0.5)
+    for mode in (b"1", b"0"):
+        with open("/sys/fs/selinux/enforce", "wb") as f:
+            f.write(mode)
+        drain(NETLINK_SELINUX, s)
+    subprocess.run(["load_policy"], check=True)
+    drain(NETLINK_SELINUX, s)
+    s.close()
+
+
+def iscsi():
+    """The iSCSI transport class with iscsi_tcp loaded, asked as iscsid asks (nlmsg_flags 0, the
+    process id as port): a session and a connection made, a parameter set, statistics read, an
+    endpoint connect iscsi_tcp does not offer (an error reply), and everything torn down again.
+    Bound to ISCSI_NL_GRP_ISCSID, the socket also gets the kernel's session events and the
+    statistics, which the kernel multicasts."""
+    with open("/sys/class/iscsi_transport/tcp/handle") as f:
+        handle = int(f.read())
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ISCSI)
+    s.bind((os.getpid(), 1))
+    s.settimeout(0.5)
+
+    def ask(ty, u, tail=b""):
+        # struct iscsi_uevent: type, iferror, transport_handle, the 24-byte union u, the 16-byte r.
+        ev = struct.pack("=IIQ24s16s", ty, 0, handle, u, b"") + tail
+        m = nlmsg(ty, 0, 0, ev, os.getpid())
+        s.send(m)
+        record(NETLINK_ISCSI, m, True)
+        return drain(NETLINK_ISCSI, s)
+
+    # ISCSI_UEVENT_CREATE_SESSION: initial_cmdsn, cmds_max, queue_depth; the reply's r holds
+    # c_session_ret (sid, host_no).
+    replies = ask(11, struct.pack("=IHH", 1, 128, 32))
+    reply = next(r for r in replies if struct.unpack_from("=H", r, 4)[0] == 11)
+    sid = struct.unpack_from("=I", reply, 16 + 40)[0]
+    ask(13, struct.pack("=II", sid, 0))  # CREATE_CONN: sid, cid
+    value = b"262144\0"
+    ask(16, struct.pack("=IIII", sid, 0, 0, len(value)), value)  # SET_PARAM MAX_RECV_DLENGTH
+    ask(20, struct.pack("=II", sid, 0))  # GET_STATS
+    # TRANSPORT_EP_CONNECT with a struct sockaddr_in (127.0.0.1:3260): iscsi_tcp has no
+    # ep_connect, so the answer is ISCSI_KEVENT_IF_ERROR with iferror -EINVAL.
+    ask(22, struct.pack("=I", 0), struct.pack("=HH4s8x", socket.AF_INET, socket.htons(3260), bytes([127, 0, 0, 1])))
+    ask(14, struct.pack("=II", sid, 0))  # DESTROY_CONN
+    ask(12, struct.pack("=I", sid))  # DESTROY_SESSION
+    s.close()
+
+
+def scsi_transport():
+    """NETLINK_SCSITRANSPORT takes SCSI_TRANSPORT_MSG (17) messages that start with a struct
+    scsi_nl_hdr and answers each failing one with an error: a vendor message no driver takes
+    (-ESRCH), an unknown message type (-EBADR), the FC transport (-ENOENT), a wrong magic
+    (-EPROTOTYPE)."""
+    def vendor(transport, msgtype, magic=0xA1B2):
+        # struct scsi_nl_hdr then struct scsi_nl_host_vendor_msg's vendor_id, host_no, datalen.
+        return struct.pack("=BBHHHQHH4x", 1, transport, magic, msgtype, 24, 0x8086 | 1 << 56, 0, 0)
+
+    for seq, body in enumerate((vendor(0, 1), vendor(0, 7), vendor(1, 1), vendor(0, 1, magic=0x1234)), 1):
+        talk(NETLINK_SCSITRANSPORT, nlmsg(17, NLM_F_REQUEST | NLM_F_ACK, seq, body))
+
+
+def unregistered_protocols():
+    """Protocols the kernel has no socket for say so when opened: prints each one's answer."""
+    for name, protocol in (("NFLOG", 5), ("DNRTMSG", 14), ("ECRYPTFS", 19), ("SMC", 22)):
+        try:
+            socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol).close()
+            print(f"NETLINK_{name} ({protocol}): a socket opens")
+        except OSError as e:
+            print(f"NETLINK_{name} ({protocol}): {e}")
+
+
 def block(ty, body):
     body += b"\0" * (-len(body) % 4)
     return struct.pack("=II", ty, len(body) + 12) + body + struct.pack("=I", len(body) + 12)
@@ -171,8 +255,16 @@ def main():
         with open(sys.argv[2], "wb") as f:
             f.write(records(frames))
         return
-    vm = sys.argv[1] == "--vm"
     out = sys.argv[-1]
+    if sys.argv[1] == "--scsi-selinux":
+        for part in (selinux, iscsi, scsi_transport):
+            part()
+        unregistered_protocols()
+        with open(out, "wb") as f:
+            f.write(header() + records(frames))
+        print(f"{len(frames)} frames written to {out}")
+        return
+    vm = sys.argv[1] == "--vm"
     crypto()
     rdma()
     audit()

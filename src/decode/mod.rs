@@ -400,6 +400,9 @@ impl<'r> Decoder<'r> {
         mut tree: Tree,
     ) -> Message {
         let direction = match frame.direction {
+            // An echoed request (inside an NLMSG_ERROR) went to the kernel, whichever way the
+            // error goes: it is laid out as a request.
+            _ if depth > 0 => Direction::ToKernel,
             Direction::Unknown => guess_direction(&hdr),
             known => known,
         };

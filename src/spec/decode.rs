@@ -93,6 +93,9 @@ fn scalar_value(ctx: Ctx, bytes: &[u8], s: Scalar, pres: &Presentation, net_byte
     if pres.hint == Some(Hint::Hex) {
         return Value::Hex(raw);
     }
+    if pres.hint == Some(Hint::Errno) && s.signed() && bytes.len() <= 4 {
+        return Value::Errno(raw as i64 as i32);
+    }
     if s.signed() { Value::Signed(raw as i64) } else { Value::Unsigned(raw) }
 }
 
@@ -202,7 +205,11 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
         }
         let bytes = &data[pos..pos + size];
         if let MemberType::Flexible { structure } = &m.ty {
-            flexible_member(tree, ctx, m, *structure, &data[pos..], base + pos, depth);
+            if m.select.is_some() && depth < MAX_DEPTH {
+                union_member(tree, ctx, def, id, m, &data[pos..], base + pos, depth);
+            } else {
+                flexible_member(tree, ctx, m, *structure, &data[pos..], base + pos, depth);
+            }
             pos = data.len();
             break;
         }
@@ -239,8 +246,9 @@ fn open_struct(tree: &mut Tree, ctx: Ctx, sid: StructId, name: Text, data: &[u8]
     id
 }
 
-/// A union member laid out by the sub-message format an earlier member of its struct (open as
-/// node `parent`) chooses; its bytes when none fits.
+/// A union member (or the flexible last member: what follows the struct) laid out by the
+/// sub-message format an earlier member of its struct (open as node `parent`) chooses; its bytes
+/// when none fits.
 #[allow(clippy::too_many_arguments)]
 fn union_member(
     tree: &mut Tree,

@@ -43,6 +43,8 @@ pub enum Hint {
     Hex,
     Uuid,
     Mpls,
+    /// A negative errno (or 0) in a signed field: shown with its name and text.
+    Errno,
 }
 
 /// Scalar widths and signedness.
@@ -216,7 +218,7 @@ pub struct MemberSpec {
     pub ty: MemberType,
     pub pres: Presentation,
     /// A union laid out by a sub-message format, chosen by the earlier member named here
-    /// (`sub-message` and `selector` on a binary member).
+    /// (`sub-message` and `selector` on a binary member, or on the flexible last one).
     pub select: Option<(SubMsgId, &'static str)>,
 }
 
@@ -594,6 +596,7 @@ fn presentation(
         Some("uuid") => Some(Hint::Uuid),
         // nlscope's own: an MPLS label stack (32-bit big-endian entries).
         Some("mpls") => Some(Hint::Mpls),
+        Some("errno") => Some(Hint::Errno),
         Some(h) => return Err(format!("{owner}: unknown display-hint `{h}`")),
     };
     let enumeration = match enumeration {
@@ -704,7 +707,12 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
             )?;
             let select = match (&m.sub_message, &m.selector) {
                 (None, None) => None,
-                (Some(sm), Some(sel)) if matches!(ty, MemberType::Binary { len: 1.., structure: None }) => {
+                (Some(sm), Some(sel))
+                    if matches!(
+                        ty,
+                        MemberType::Binary { len: 1.., structure: None } | MemberType::Flexible { structure: None }
+                    ) =>
+                {
                     let sm = *sub_ids.get(sm).ok_or_else(|| format!("{owner}: sub-message `{sm}` is not defined"))?;
                     let sel = sel.replace('-', "_");
                     if !members.iter().any(|p: &MemberSpec| p.name == sel && matches!(p.ty, MemberType::Scalar(_))) {
@@ -712,7 +720,11 @@ fn compile(file: &str, spec: SpecFile) -> Result<Family, String> {
                     }
                     Some((sm, leak(sel)))
                 }
-                _ => return Err(format!("{owner}: sub-message and selector go together, on a binary member with len")),
+                _ => {
+                    return Err(format!(
+                        "{owner}: sub-message and selector go together, on a binary member with len (or the last, len 0)"
+                    ));
+                }
             };
             let (name, kind) = (m.name.replace('-', "_"), m.ty.clone());
             let line = leak_known(&format!("{name} {kind}"), &name, None);
