@@ -11,8 +11,8 @@ use crate::capture::{Direction, Frame, Timestamp};
 use std::sync::Arc;
 
 use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request, error_needs_request};
-use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NlMsgHdr, OpKind};
-use crate::session::{Correlator, Link, MsgRef};
+use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr, OpKind};
+use crate::session::{Correlator, Link, MsgRef, answered_by_ack, echoed_request};
 use crate::tree::Tree;
 
 /// No row (for the links of [`Row`]).
@@ -179,7 +179,16 @@ impl Store {
             latency_ns: r.latency_ns(),
             dump_parts: r.dump_parts(),
             dump_interrupted: r.dump_interrupted(),
+            notification: self.is_notification(r),
         }
+    }
+
+    /// A reply row that is a notification its request caused, not the request's answer (see
+    /// `session`).
+    pub fn is_notification(&self, row: &Row) -> bool {
+        let ends = row.header().is_some_and(|h| h.ty == NLMSG_ERROR || h.ty == NLMSG_DONE);
+        let request = row.reply_to().and_then(|q| self.rows[q as usize].header());
+        !ends && request.is_some_and(|q| answered_by_ack(row.protocol, &q))
     }
 
     /// Adds a frame: decodes it once for its rows, links requests and replies.
@@ -195,12 +204,13 @@ impl Store {
         let mut new = Vec::new();
         // Decoded without the requests of its replies: the rows need no layout they choose.
         let end = decoder.stream_frame(&frame, &[], |_, msg| {
-            new.push(row_of_message(f, protocol, msg));
+            let bytes = frame.data.get(msg.offset..msg.offset + msg.length).unwrap_or(&[]);
+            new.push((row_of_message(f, protocol, msg), echoed_request(bytes, msg.endian)));
             true
         });
-        for (i, mut row) in new.into_iter().enumerate() {
+        for (i, (mut row, echoed)) in new.into_iter().enumerate() {
             if let Some(hdr) = row.header() {
-                let link = self.correlator.observe(protocol, &hdr, (frame.number, i), frame.timestamp);
+                let link = self.correlator.observe(protocol, &hdr, echoed, (frame.number, i), frame.timestamp);
                 row.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
                 row.dump_parts = link.dump_parts.unwrap_or(NONE);
                 if link.dump_interrupted {
@@ -211,6 +221,7 @@ impl Store {
                     row.reply_to = req;
                     if let Some(r) = self.rows.get_mut(req as usize)
                         && r.replied_in == NONE
+                        && !link.notification
                     {
                         r.replied_in = start + i as u32;
                         r.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
