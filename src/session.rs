@@ -30,11 +30,11 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::guess_endianness;
-use crate::netlink::protocol::{NETLINK_ROUTE, NETLINK_XFRM};
 use crate::netlink::header::{
     self, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
     NLMSG_HDRLEN, NlMsgHdr,
 };
+use crate::netlink::protocol::{NETLINK_ROUTE, NETLINK_XFRM};
 
 const NETLINK_FIB_LOOKUP: u16 = 10;
 

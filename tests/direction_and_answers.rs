@@ -75,7 +75,10 @@ fn a_change_is_answered_by_its_ack_not_by_the_notification_it_causes() {
     let (request, note, ack) = (at(&msgs, 33, 0), at(&msgs, 34, 0), at(&msgs, 38, 0));
     assert_eq!((request["type"].as_str(), request["seq"].as_u64()), (Some("RTM_NEWADDR"), Some(1795516773)));
     assert_eq!((note["type"].as_str(), note["pid"].as_u64()), (Some("RTM_NEWADDR"), Some(134)));
-    assert_eq!((ack["type"].as_str(), ack["errno"].as_i64(), ack["pid"].as_u64()), (Some("NLMSG_ERROR"), Some(0), Some(134)));
+    assert_eq!(
+        (ack["type"].as_str(), ack["errno"].as_i64(), ack["pid"].as_u64()),
+        (Some("NLMSG_ERROR"), Some(0), Some(134))
+    );
     assert_eq!(request["replied_in"], serde_json::json!({"frame": 38, "index": 0}));
     assert_eq!(request["latency_ns"], 5_011_000, "the ACK's latency");
     assert_eq!(ack["reply_to"], serde_json::json!({"frame": 33, "index": 0}));
