@@ -6,20 +6,35 @@
 //!
 //! A reply is matched to the latest pending request of the same protocol and sequence number whose
 //! port id is the reply's or 0 (the kernel fills in a sender's port when the sender left it 0).
+//! When none does, an NLMSG_ERROR is matched by the request header it echoes: to the oldest pending
+//! request of the protocol whose whole header (length, type, flags, sequence number, port) it is
+//! (`ip rule flush` sends dumped rules back with the dump's header, port included, from another
+//! socket, whose port the ACK then names). Two requests have one header only when one program
+//! copies it, and the kernel answers them in order; a different program would have to send the
+//! same length, type and flags under the same sequence number with the same nonzero port.
+//!
 //! Multicast notifications (port 0, sequence 0) answer nothing. A request stays pending through
 //! every part of a multi-part reply and ends with NLMSG_ERROR, NLMSG_DONE, or a single reply when
 //! no ACK was asked for. A dump request (NLM_F_ROOT|NLM_F_MATCH) ends only with NLMSG_DONE or
 //! NLMSG_ERROR: some dumps send parts without NLM_F_MULTI (SCTP associations in sock_diag).
+//!
+//! A request that only changes state (see [`changes_only`]) is answered by its NLMSG_ERROR: what
+//! else comes with its port and sequence number is a notification of the change, sent to every
+//! listener (`ip monitor`) before the ACK. Such a notification links to the request that caused
+//! it, but is not where the request was answered, and its latency is not the request's.
 
 use std::collections::hash_map::Entry;
 
+use nom::number::Endianness;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::capture::{Frame, Timestamp};
 use crate::decode::guess_endianness;
 use crate::netlink::header::{
-    self, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr,
+    self, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_HDRLEN, NlMsgHdr,
 };
+use crate::netlink::protocol::{NETLINK_ROUTE, NETLINK_XFRM};
 
 const NETLINK_FIB_LOOKUP: u16 = 10;
 
@@ -40,16 +55,19 @@ pub struct Link {
     /// On the end of a multi-part reply: some part carried NLM_F_DUMP_INTR, the kernel's data
     /// changed during the dump and its result is inconsistent.
     pub dump_interrupted: bool,
+    /// A notification that `reply_to` caused (a change it made, sent to listeners), not its
+    /// answer: the request is answered by its ACK.
+    pub notification: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     at: MsgRef,
     time: Timestamp,
-    pid: u32,
-    ty: u16,
-    flags: u16,
+    hdr: NlMsgHdr,
     wants_ack: bool,
+    /// Answered by its NLMSG_ERROR only: other messages naming it are notifications.
+    acked_only: bool,
     /// A dump request: answered until NLMSG_DONE (or an error).
     dump: bool,
     /// Multi-part replies seen so far, and whether one was interrupted.
@@ -92,27 +110,37 @@ impl Correlator {
     pub fn observe_frame(&mut self, frame: &Frame, mut each: impl FnMut(NlMsgHdr, Link)) {
         let Some(protocol) = frame.protocol() else { return };
         let payload = frame.payload();
-        for (i, (_, hdr)) in header::walk(payload, guess_endianness(payload)).enumerate() {
-            let link = self.observe(protocol, &hdr, (frame.number, i), frame.timestamp);
+        let endian = guess_endianness(payload);
+        for (i, (offset, hdr)) in header::walk(payload, endian).enumerate() {
+            let echoed = echoed_request(&payload[offset..], endian);
+            let link = self.observe(protocol, &hdr, echoed, (frame.number, i), frame.timestamp);
             each(hdr, link);
         }
     }
 
-    /// Observes one message and returns its link as known now.
-    pub fn observe(&mut self, protocol: u16, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Link {
+    /// Observes one message and returns its link as known now. `echoed` is the request header an
+    /// NLMSG_ERROR carries (see [`echoed_request`]).
+    pub fn observe(
+        &mut self,
+        protocol: u16,
+        hdr: &NlMsgHdr,
+        echoed: Option<NlMsgHdr>,
+        at: MsgRef,
+        time: Timestamp,
+    ) -> Link {
         let key = (protocol, hdr.seq);
         if hdr.flags & NLM_F_REQUEST != 0 {
             if let Some(link) = self.kernel_echo(key, hdr, at, time) {
                 return link;
             }
+            let dump = hdr.flags & NLM_F_DUMP == NLM_F_DUMP;
             let p = Pending {
                 at,
                 time,
-                pid: hdr.pid,
-                ty: hdr.ty,
-                flags: hdr.flags,
+                hdr: *hdr,
                 wants_ack: hdr.flags & NLM_F_ACK != 0,
-                dump: hdr.flags & NLM_F_DUMP == NLM_F_DUMP,
+                acked_only: answered_by_ack(protocol, hdr),
+                dump,
                 parts: 0,
                 interrupted: false,
             };
@@ -135,19 +163,22 @@ impl Correlator {
         }
         let Some(slot) = self.pending.get_mut(&key) else { return Link::default() };
         let list = slot.entries();
-        let Some(i) = list.iter().rposition(|p| p.pid == hdr.pid || p.pid == 0) else { return Link::default() };
+        let by_port = list.iter().rposition(|p| p.hdr.pid == hdr.pid || p.hdr.pid == 0);
+        // The kernel answers in order: of several requests with the echoed header, the oldest.
+        let by_echo = || echoed.filter(|_| hdr.ty == NLMSG_ERROR).and_then(|e| list.iter().position(|p| p.hdr == e));
+        let Some(i) = by_port.or_else(by_echo) else { return Link::default() };
         if (hdr.flags & NLM_F_MULTI != 0 || list[i].dump) && hdr.ty != NLMSG_DONE && hdr.ty != NLMSG_ERROR {
             list[i].parts += 1;
         }
         list[i].interrupted |= hdr.flags & NLM_F_DUMP_INTR != 0;
         let req = list[i];
         let latency = i64::try_from(time.nanos_since(&req.time)).ok();
-        if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
+        let ends = hdr.ty == NLMSG_ERROR || hdr.ty == NLMSG_DONE;
+        let notification = req.acked_only && !ends;
+        if let (Some(answers), Some(ns), false) = (self.answers.as_mut(), latency, notification) {
             answers.entry(req.at).or_insert((at, ns));
         }
-        let last_part = hdr.ty == NLMSG_ERROR
-            || hdr.ty == NLMSG_DONE
-            || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack && !req.dump);
+        let last_part = ends || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack && !req.dump);
         if last_part {
             match slot {
                 Slot::Many(v) if v.len() > 1 => {
@@ -165,6 +196,7 @@ impl Correlator {
             latency_ns: latency,
             dump_parts: ends_dump.then_some(req.parts),
             dump_interrupted: ends_dump && req.interrupted,
+            notification,
         }
     }
 
@@ -175,20 +207,21 @@ impl Correlator {
     /// ACK the request asked for. Such a message has the type, flags and sequence number of a
     /// pending request, and its port (FIB_LOOKUP), or a port where the pending request, waiting
     /// for its ACK, has 0. The FIB_LOOKUP answer is the only one; a notification leaves the
-    /// request waiting for its ACK.
+    /// request waiting for its ACK (with NLM_F_ECHO, the copy sent back is its answer).
     fn kernel_echo(&mut self, key: (u16, u32), hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Option<Link> {
         let fib = key.0 == NETLINK_FIB_LOOKUP;
         let echoes = |p: &Pending| {
-            p.ty == hdr.ty
-                && p.flags == hdr.flags
-                && if fib { p.pid == hdr.pid } else { p.wants_ack && p.pid == 0 && hdr.pid != 0 }
+            p.hdr.ty == hdr.ty
+                && p.hdr.flags == hdr.flags
+                && if fib { p.hdr.pid == hdr.pid } else { p.wants_ack && p.hdr.pid == 0 && hdr.pid != 0 }
         };
         let slot = self.pending.get_mut(&key)?;
         let list = slot.entries();
         let i = list.iter().rposition(echoes)?;
         let req = list[i];
         let latency = i64::try_from(time.nanos_since(&req.time)).ok();
-        if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
+        let notification = req.acked_only;
+        if let (Some(answers), Some(ns), false) = (self.answers.as_mut(), latency, notification) {
             answers.entry(req.at).or_insert((at, ns));
         }
         if fib {
@@ -201,7 +234,7 @@ impl Correlator {
                 }
             }
         }
-        Some(Link { reply_to: Some(req.at), latency_ns: latency, ..Link::default() })
+        Some(Link { reply_to: Some(req.at), latency_ns: latency, notification, ..Link::default() })
     }
 
     /// Where a request was answered, from a first pass; the record is dropped once taken.
@@ -209,6 +242,43 @@ impl Correlator {
         self.answers.as_mut()?.remove(&request)
     }
 }
+
+/// The request header at the start of an NLMSG_ERROR's payload, after the error code; `msg` starts
+/// at the error's own header. The echo is in the byte order of the message that carries it.
+pub fn echoed_request(msg: &[u8], endian: Endianness) -> Option<NlMsgHdr> {
+    let hdr = NlMsgHdr::parse(msg, endian)?;
+    if hdr.ty != NLMSG_ERROR {
+        return None;
+    }
+    NlMsgHdr::parse(msg.get(NLMSG_HDRLEN + 4..)?, endian)
+}
+
+/// A request answered by its ACK (or error) alone: one that only changes state, without
+/// NLM_F_ECHO (which asks for a copy of the notification as the answer).
+pub fn answered_by_ack(protocol: u16, request: &NlMsgHdr) -> bool {
+    request.flags & NLM_F_ECHO == 0 && changes_only(protocol, request.ty)
+}
+
+/// A request type that only changes the kernel's state, answered by nothing but its ACK (or its
+/// error), as far as the header tells: rtnetlink's NEW, DEL and SET (`type & 3` of RTM_BASE-based
+/// types, as `rtnetlink_rcv_msg` reads it: 2 is GET), and xfrm's changes (from `<linux/xfrm.h>`;
+/// its GETs, ALLOCSPI and GETAE among them, reply with a message). Other protocols' types do not
+/// say (a generic netlink NEW or SET may well reply, as nl80211's NEW_INTERFACE and ethtool's SET
+/// commands do), so their first reply still counts as the answer.
+pub fn changes_only(protocol: u16, ty: u16) -> bool {
+    match protocol {
+        NETLINK_ROUTE => ty >= RTM_BASE && (ty - RTM_BASE) & 3 != 2,
+        NETLINK_XFRM => XFRM_CHANGES.contains(&ty),
+        _ => false,
+    }
+}
+
+const RTM_BASE: u16 = 16;
+/// XFRM_MSG_NEWSA, DELSA, NEWPOLICY, DELPOLICY, ACQUIRE, EXPIRE, UPDPOLICY, UPDSA, POLEXPIRE,
+/// FLUSHSA, FLUSHPOLICY, NEWAE, MIGRATE, NEWSPDINFO and SETDEFAULT: requests whose handlers in
+/// the kernel's xfrm_user.c send no reply.
+const XFRM_CHANGES: [u16; 15] =
+    [0x10, 0x11, 0x13, 0x14, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x21, 0x24, 0x27];
 
 #[cfg(test)]
 mod tests {
@@ -225,39 +295,100 @@ mod tests {
     #[test]
     fn dump_parts_and_done_link_to_their_request() {
         let mut c = Correlator::looking_ahead();
-        assert_eq!(c.observe(0, &hdr(18, 0x301, 7, 0), (1, 0), t(0)), Link::default());
-        c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 0), t(2));
-        let part = c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), (2, 1), t(2));
+        assert_eq!(c.observe(0, &hdr(18, 0x301, 7, 0), None, (1, 0), t(0)), Link::default());
+        c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), None, (2, 0), t(2));
+        let part = c.observe(0, &hdr(16, NLM_F_MULTI, 7, 4242), None, (2, 1), t(2));
         assert_eq!(part.reply_to, Some((1, 0)));
-        let done = c.observe(0, &hdr(NLMSG_DONE, NLM_F_MULTI | NLM_F_DUMP_INTR, 7, 4242), (3, 0), t(5));
+        let done = c.observe(0, &hdr(NLMSG_DONE, NLM_F_MULTI | NLM_F_DUMP_INTR, 7, 4242), None, (3, 0), t(5));
         let want = Link {
             reply_to: Some((1, 0)),
             replied_in: None,
             latency_ns: Some(5_000_000),
             dump_parts: Some(2),
             dump_interrupted: true,
+            notification: false,
         };
         assert_eq!(done, want);
         assert_eq!(c.take_answer((1, 0)), Some(((2, 0), 2_000_000)));
         assert_eq!(c.take_answer((1, 0)), None, "taken once");
         // The dump is over: a later message with the same sequence number answers nothing.
-        assert_eq!(c.observe(0, &hdr(16, 0, 7, 4242), (4, 0), t(9)), Link::default());
+        assert_eq!(c.observe(0, &hdr(16, 0, 7, 4242), None, (4, 0), t(9)), Link::default());
     }
 
     #[test]
     fn acked_requests_wait_for_the_ack_and_notifications_answer_nothing() {
         let mut c = Correlator::default();
-        c.observe(0, &hdr(16, NLM_F_REQUEST | NLM_F_ACK, 9, 0), (1, 0), t(0));
-        assert_eq!(c.observe(0, &hdr(16, 0, 0, 0), (2, 0), t(1)), Link::default()); // multicast
-        assert_eq!(c.observe(0, &hdr(NLMSG_ERROR, 0, 9, 77), (3, 0), t(3)).reply_to, Some((1, 0)));
+        c.observe(0, &hdr(16, NLM_F_REQUEST | NLM_F_ACK, 9, 0), None, (1, 0), t(0));
+        assert_eq!(c.observe(0, &hdr(16, 0, 0, 0), None, (2, 0), t(1)), Link::default()); // multicast
+        assert_eq!(c.observe(0, &hdr(NLMSG_ERROR, 0, 9, 77), None, (3, 0), t(3)).reply_to, Some((1, 0)));
         assert_eq!(c.take_answer((1, 0)), None, "not looking ahead");
     }
 
     #[test]
     fn port_ids_keep_two_senders_apart() {
         let mut c = Correlator::default();
-        c.observe(16, &hdr(0x1c, NLM_F_REQUEST, 1, 100), (1, 0), t(0));
-        c.observe(16, &hdr(0x1c, NLM_F_REQUEST, 1, 200), (2, 0), t(1));
-        assert_eq!(c.observe(16, &hdr(0x1c, 0, 1, 100), (3, 0), t(2)).reply_to, Some((1, 0)));
+        c.observe(16, &hdr(0x1c, NLM_F_REQUEST, 1, 100), None, (1, 0), t(0));
+        c.observe(16, &hdr(0x1c, NLM_F_REQUEST, 1, 200), None, (2, 0), t(1));
+        assert_eq!(c.observe(16, &hdr(0x1c, 0, 1, 100), None, (3, 0), t(2)).reply_to, Some((1, 0)));
+    }
+
+    /// An NLMSG_ERROR's bytes: its header, error 0, then the echoed request header.
+    fn ack(echo: NlMsgHdr, seq: u32, pid: u32) -> (NlMsgHdr, Vec<u8>) {
+        let outer = NlMsgHdr { len: 36, ty: NLMSG_ERROR, flags: 0x100, seq, pid };
+        let put = |b: &mut Vec<u8>, h: NlMsgHdr| {
+            b.extend(h.len.to_le_bytes());
+            b.extend(h.ty.to_le_bytes());
+            b.extend(h.flags.to_le_bytes());
+            b.extend(h.seq.to_le_bytes());
+            b.extend(h.pid.to_le_bytes());
+        };
+        let mut b = Vec::new();
+        put(&mut b, outer);
+        b.extend(0i32.to_le_bytes());
+        put(&mut b, echo);
+        (outer, b)
+    }
+
+    #[test]
+    fn acks_sent_to_another_port_are_matched_by_the_echoed_header_oldest_first() {
+        let mut c = Correlator::looking_ahead();
+        // Two RTM_DELRULE requests copying a dump's header (port 161), from other sockets.
+        let del = NlMsgHdr { len: 60, ty: 33, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 5, pid: 161 };
+        c.observe(0, &del, None, (1, 0), t(0));
+        c.observe(0, &del, None, (2, 0), t(1));
+        let (outer, bytes) = ack(del, 5, 0x9000_0001);
+        let echoed = echoed_request(&bytes, Endianness::Little);
+        assert_eq!(echoed, Some(del));
+        assert_eq!(c.observe(0, &outer, echoed, (3, 0), t(2)).reply_to, Some((1, 0)));
+        assert_eq!(c.observe(0, &outer, echoed, (4, 0), t(3)).reply_to, Some((2, 0)));
+        assert_eq!(c.take_answer((2, 0)), Some(((4, 0), 2_000_000)));
+        // A header that differs in any field (here the length) links nothing.
+        c.observe(0, &del, None, (5, 0), t(4));
+        let other = NlMsgHdr { len: 64, ..del };
+        let (outer, bytes) = ack(other, 5, 0x9000_0002);
+        assert_eq!(c.observe(0, &outer, echoed_request(&bytes, Endianness::Little), (6, 0), t(5)).reply_to, None);
+        // Too short for an echo: none.
+        assert_eq!(echoed_request(&bytes[..30], Endianness::Little), None);
+    }
+
+    #[test]
+    fn notifications_of_a_change_link_to_it_but_the_ack_answers_it() {
+        let mut c = Correlator::looking_ahead();
+        // RTM_NEWADDR with ACK, then the notification with the requester's port, then the ACK.
+        c.observe(0, &hdr(20, NLM_F_REQUEST | NLM_F_ACK, 8, 0), None, (1, 0), t(0));
+        let note = c.observe(0, &hdr(20, 0, 8, 134), None, (2, 0), t(1));
+        assert_eq!((note.reply_to, note.notification), (Some((1, 0)), true));
+        let done = c.observe(0, &hdr(NLMSG_ERROR, 0x100, 8, 134), None, (3, 0), t(3));
+        assert_eq!((done.reply_to, done.notification), (Some((1, 0)), false));
+        assert_eq!(c.take_answer((1, 0)), Some(((3, 0), 3_000_000)));
+        // A GET's reply answers it; with NLM_F_ECHO the echoed copy answers a NEW.
+        c.observe(0, &hdr(18, NLM_F_REQUEST, 9, 0), None, (4, 0), t(4));
+        assert!(!c.observe(0, &hdr(16, 0, 9, 134), None, (5, 0), t(5)).notification);
+        assert_eq!(c.take_answer((4, 0)), Some(((5, 0), 1_000_000)));
+        c.observe(0, &hdr(20, NLM_F_REQUEST | NLM_F_ECHO, 10, 0), None, (6, 0), t(6));
+        assert!(!c.observe(0, &hdr(20, 0, 10, 134), None, (7, 0), t(8)).notification);
+        assert_eq!(c.take_answer((6, 0)), Some(((7, 0), 2_000_000)));
+        // Generic netlink types do not say what they do: a SET's first reply answers it.
+        assert!(!changes_only(16, 0x1c) && changes_only(0, 19) && !changes_only(0, 94) && changes_only(6, 0x10));
     }
 }

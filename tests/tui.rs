@@ -379,3 +379,51 @@ fn sock_diag_replies_are_read_by_their_requests_protocol() {
     nlscope::render::text::write_node_text(&mut line, d.tree(), token.unwrap());
     assert_eq!(String::from_utf8(line).unwrap(), "mptcpi_token u32: 0x99dc0c4a");
 }
+
+/// Live capture: a request sent with port 0 names no process, its reply names the requester's
+/// port. Frames are attributed here as `live::process::Attributed` does (the owner of the port the
+/// first message names; none for a request that left it 0), with two made-up owners of the ports
+/// of rtnl_addr.pcap: the request row shows its reply's process once the reply is in.
+#[test]
+fn a_request_sent_with_port_0_takes_the_process_its_reply_was_sent_to() {
+    use nlscope::capture::Process;
+    let owner = |port: u32| match port {
+        130 => Some(Process { pid: 4321, comm: "ip".into() }),
+        3971574085 => Some(Process { pid: 4400, comm: "ip".into() }),
+        0 => Some(Process::kernel()),
+        _ => None,
+    };
+    let mut app = App::new(Decoder::new(registry()), "live".into(), true);
+    let mut reader = capture::open(&capture("rtnl_addr.pcap")).unwrap();
+    let mut row_of_request = Vec::new();
+    for _ in 0..10 {
+        let mut f = Frame::empty();
+        reader.read_into(&mut f).unwrap().unwrap();
+        let p = f.payload();
+        let (flags, port) = (u16::from_le_bytes([p[6], p[7]]), u32::from_le_bytes([p[12], p[13], p[14], p[15]]));
+        let request = flags & 1 != 0;
+        f.process = if request && port == 0 { None } else { owner(port) };
+        let number = f.number;
+        app.push_frame(f);
+        if number == 1 || number == 9 {
+            // The request, drawn before its answer: only its port is known.
+            let row = app.store.row_of_frame_number(number).unwrap();
+            assert_eq!(app.row_text(row).port, "0");
+            row_of_request.push(row);
+        }
+    }
+    // Request 1.0 (RTM_GETLINK dump) was answered to port 130, request 9.0 to port 3971574085.
+    assert_eq!(app.store.msg_ref(row_of_request[0]), (1, 0));
+    assert_eq!(app.row_text(row_of_request[0]).port, "4321 (ip)");
+    assert_eq!(app.store.msg_ref(row_of_request[1]), (9, 0));
+    assert_eq!(app.row_text(row_of_request[1]).port, "4400 (ip)");
+    // The reply keeps its own, and the screen shows the request's.
+    let reply = app.store.row_of_frame_number(10).unwrap();
+    assert_eq!(app.row_text(reply).port, "4400 (ip)");
+    app.work(std::time::Duration::from_secs(1));
+    press(&mut app, KeyCode::Home);
+    let mut t = terminal(150, 45);
+    let s = screen(&mut t, &mut app);
+    let line = s.lines().find(|l| l.contains("RTM_GETLINK") && l.contains("4321 (ip)"));
+    assert!(line.is_some(), "{s}");
+}

@@ -27,6 +27,7 @@ pub const NLMSG_MIN_TYPE: u16 = 0x10;
 pub const NLM_F_REQUEST: u16 = 0x01;
 pub const NLM_F_MULTI: u16 = 0x02;
 pub const NLM_F_ACK: u16 = 0x04;
+pub const NLM_F_ECHO: u16 = 0x08;
 pub const NLM_F_DUMP_INTR: u16 = 0x10;
 pub const NLM_F_ROOT: u16 = 0x100;
 pub const NLM_F_EXCL: u16 = 0x200;

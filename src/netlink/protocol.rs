@@ -28,6 +28,7 @@ const PROTOCOLS: &[(u16, &str, &str)] = &[
 
 pub const NETLINK_ROUTE: u16 = 0;
 pub const NETLINK_USERSOCK: u16 = 2;
+pub const NETLINK_XFRM: u16 = 6;
 pub const NETLINK_AUDIT: u16 = 9;
 pub const NETLINK_KOBJECT_UEVENT: u16 = 15;
 pub const NETLINK_GENERIC: u16 = 16;

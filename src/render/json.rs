@@ -4,7 +4,9 @@
 //! `genl_family`, `type`, `type_id`, `flags`, `seq`, `pid`, `len`, `direction`, `body` (`type_id`,
 //! `seq` and `pid` are null for payloads without a netlink header: kobject uevents), and on
 //! control messages `errno`/`error_name`; a message no dissector knows has `"unknown": true`;
-//! correlation adds `reply_to` and `replied_in` (`{"frame", "index"}`), `latency_ns`, and on the
+//! correlation adds `reply_to` and `replied_in` (`{"frame", "index"}`), `latency_ns`,
+//! `"notification": true` beside `reply_to` on a notification its request caused (not the
+//! request's answer, which is its ACK: the request's `replied_in` names the ACK), and on the
 //! NLMSG_DONE that ends a dump `dump_parts` and `dump_interrupted`; live capture adds `process`
 //! (`{"pid", "comm"}`, pid 0 and `kernel` for the kernel) where it knows who owns the port.
 //! Nodes have `name`, `kind`, `value`, `offset`, `length`, `attr` (the attribute number),
@@ -153,6 +155,9 @@ impl Serialize for MessageJson<'_> {
         let at = |(frame, index): MsgRef| serde_json::json!({ "frame": frame, "index": index });
         if let Some(r) = self.1.reply_to {
             m.serialize_entry("reply_to", &at(r))?;
+            if self.1.notification {
+                m.serialize_entry("notification", &true)?;
+            }
         }
         if let Some(r) = self.1.replied_in {
             m.serialize_entry("replied_in", &at(r))?;

@@ -196,7 +196,7 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
             );
         }
     } else if let Some((frame, index)) = link.reply_to {
-        out.extend_from_slice(b"  (reply to ");
+        out.extend_from_slice(if link.notification { b"  (notification of " } else { b"  (reply to " });
         number(out, frame);
         out.push(b'.');
         number(out, index);

@@ -262,7 +262,11 @@ impl<'r> App<'r> {
 
     /// Adds a frame read from the source.
     pub fn push_frame(&mut self, frame: Frame) {
-        self.store.push(&mut self.decoder, frame);
+        for rows in self.store.push(&mut self.decoder, frame) {
+            rows.for_each(|r| {
+                self.texts.remove(&r);
+            });
+        }
     }
 
     /// A record the source could not read.

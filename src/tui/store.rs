@@ -7,12 +7,13 @@
 //! added: that gives exactly the messages the headless output shows, and links requests and
 //! replies (a request learns where it was answered when the answer arrives).
 
-use crate::capture::{Direction, Frame, Timestamp};
+use crate::capture::{Direction, Frame, Process, Timestamp};
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request, error_needs_request};
-use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NlMsgHdr, OpKind};
-use crate::session::{Correlator, Link, MsgRef};
+use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr, OpKind};
+use crate::session::{Correlator, Link, MsgRef, answered_by_ack, echoed_request};
 use crate::tree::Tree;
 
 /// No row (for the links of [`Row`]).
@@ -179,11 +180,22 @@ impl Store {
             latency_ns: r.latency_ns(),
             dump_parts: r.dump_parts(),
             dump_interrupted: r.dump_interrupted(),
+            notification: self.is_notification(r),
         }
     }
 
-    /// Adds a frame: decodes it once for its rows, links requests and replies.
-    pub fn push(&mut self, decoder: &mut Decoder<'_>, frame: Frame) {
+    /// A reply row that is a notification its request caused, not the request's answer (see
+    /// `session`).
+    pub fn is_notification(&self, row: &Row) -> bool {
+        let ends = row.header().is_some_and(|h| h.ty == NLMSG_ERROR || h.ty == NLMSG_DONE);
+        let request = row.reply_to().and_then(|q| self.rows[q as usize].header());
+        !ends && request.is_some_and(|q| answered_by_ack(row.protocol, &q))
+    }
+
+    /// Adds a frame: decodes it once for its rows, links requests and replies. Returns the rows
+    /// of earlier frames whose process changed (their port column is to be drawn again).
+    pub fn push(&mut self, decoder: &mut Decoder<'_>, frame: Frame) -> Vec<Range<u32>> {
+        let mut relabelled = Vec::new();
         self.first.get_or_insert(frame.timestamp);
         if decoder.learn_genl_families(&frame) {
             self.genl_epoch += 1;
@@ -195,12 +207,13 @@ impl Store {
         let mut new = Vec::new();
         // Decoded without the requests of its replies: the rows need no layout they choose.
         let end = decoder.stream_frame(&frame, &[], |_, msg| {
-            new.push(row_of_message(f, protocol, msg));
+            let bytes = frame.data.get(msg.offset..msg.offset + msg.length).unwrap_or(&[]);
+            new.push((row_of_message(f, protocol, msg), echoed_request(bytes, msg.endian)));
             true
         });
-        for (i, mut row) in new.into_iter().enumerate() {
+        for (i, (mut row, echoed)) in new.into_iter().enumerate() {
             if let Some(hdr) = row.header() {
-                let link = self.correlator.observe(protocol, &hdr, (frame.number, i), frame.timestamp);
+                let link = self.correlator.observe(protocol, &hdr, echoed, (frame.number, i), frame.timestamp);
                 row.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
                 row.dump_parts = link.dump_parts.unwrap_or(NONE);
                 if link.dump_interrupted {
@@ -209,8 +222,14 @@ impl Store {
                 if let Some(req) = link.reply_to {
                     let req = self.row_of(req);
                     row.reply_to = req;
+                    if hdr.pid != 0
+                        && let Some(rows) = self.lend_process(req, frame.process.as_ref())
+                    {
+                        relabelled.push(rows);
+                    }
                     if let Some(r) = self.rows.get_mut(req as usize)
                         && r.replied_in == NONE
+                        && !link.notification
                     {
                         r.replied_in = start + i as u32;
                         r.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
@@ -234,6 +253,21 @@ impl Store {
             });
         }
         self.frames.push(frame);
+        relabelled
+    }
+
+    /// Live capture: a request sent with port 0 names no process (the kernel fills the sender's
+    /// port in), but a reply naming a port was sent to the requester, so the request's frame
+    /// takes the process its reply names, if it had none. One frame is one `sendmsg` from one
+    /// socket: its other messages are the same sender's. Returns the frame's rows.
+    fn lend_process(&mut self, request: u32, owner: Option<&Process>) -> Option<Range<u32>> {
+        let owner = owner.filter(|p| p.pid != 0)?;
+        let r = self.rows.get(request as usize)?;
+        let sent_with_port_0 = r.header().is_some_and(|h| h.flags & NLM_F_REQUEST != 0 && h.pid == 0);
+        let f = r.frame as usize;
+        let frame = self.frames.get_mut(f).filter(|fr| sent_with_port_0 && fr.process.is_none())?;
+        frame.process = Some(owner.clone());
+        Some(self.first_row[f]..self.first_row.get(f + 1).copied().unwrap_or(self.rows.len() as u32))
     }
 
     /// Decodes one row's message again (a frame problem: its problem tree as a message-less

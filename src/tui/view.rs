@@ -244,7 +244,8 @@ fn link_text(app: &App, row: &Row, summary: &str) -> String {
             s += "  INCONSISTENT DUMP (NLM_F_DUMP_INTR)";
         }
     } else if let Some(req) = row.reply_to() {
-        s += &format!("  (reply to {}{})", at(req), ms(row.latency_ns()));
+        let what = if app.store.is_notification(row) { "notification of" } else { "reply to" };
+        s += &format!("  ({what} {}{})", at(req), ms(row.latency_ns()));
     } else if let Some(reply) = row.replied_in() {
         s += &format!("  (answered in {}{})", at(reply), ms(row.latency_ns()));
     } else if row.unanswered() {
