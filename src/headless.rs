@@ -142,10 +142,8 @@ impl Sequencer {
         self.links.observe_frame(frame, |hdr, mut link| {
             let index = links.len();
             let at = (frame.number, index);
-            // Only requests are answered.
-            if hdr.flags & NLM_F_REQUEST != 0
-                && let Some((answer, ns)) = ahead.take_answer(at)
-            {
+            // Requests are answered (iSCSI's carry no REQUEST flag: see `session`).
+            if let Some((answer, ns)) = ahead.take_answer(at) {
                 link.replied_in = Some(answer);
                 link.latency_ns = Some(ns);
             }

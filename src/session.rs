@@ -22,6 +22,9 @@
 //! else comes with its port and sequence number is a notification of the change, sent to every
 //! listener (`ip monitor`) before the ACK. Such a notification links to the request that caused
 //! it, but is not where the request was answered, and its latency is not the request's.
+//!
+//! NETLINK_ISCSI has its own conversation (see [`Correlator::iscsi`]): iscsid sets no flags and
+//! no sequence number, and the kernel answers with port 0 and the request's type.
 
 use std::collections::hash_map::Entry;
 
@@ -36,6 +39,7 @@ use crate::netlink::header::{
 };
 use crate::netlink::protocol::{NETLINK_ROUTE, NETLINK_XFRM};
 
+const NETLINK_ISCSI: u16 = 8;
 const NETLINK_FIB_LOOKUP: u16 = 10;
 
 /// A message's place in the capture: frame number and index within the frame.
@@ -144,19 +148,11 @@ impl Correlator {
                 parts: 0,
                 interrupted: false,
             };
-            match self.pending.entry(key) {
-                Entry::Vacant(v) => {
-                    v.insert(Slot::One(p));
-                }
-                Entry::Occupied(mut o) => match o.get_mut() {
-                    Slot::One(first) => {
-                        let first = *first;
-                        o.insert(Slot::Many(vec![first, p]));
-                    }
-                    Slot::Many(v) => v.push(p),
-                },
-            }
+            self.wait(key, p);
             return Link::default();
+        }
+        if protocol == NETLINK_ISCSI && hdr.seq == 0 && hdr.ty != 0 {
+            return self.iscsi(hdr, at, time);
         }
         if hdr.pid == 0 && hdr.seq == 0 {
             return Link::default(); // a multicast notification
@@ -180,14 +176,7 @@ impl Correlator {
         }
         let last_part = ends || (hdr.flags & NLM_F_MULTI == 0 && !req.wants_ack && !req.dump);
         if last_part {
-            match slot {
-                Slot::Many(v) if v.len() > 1 => {
-                    v.remove(i);
-                }
-                _ => {
-                    self.pending.remove(&key);
-                }
-            }
+            self.done(key, i);
         }
         let ends_dump = hdr.ty == NLMSG_DONE && hdr.flags & NLM_F_MULTI != 0;
         Link {
@@ -225,16 +214,71 @@ impl Correlator {
             answers.entry(req.at).or_insert((at, ns));
         }
         if fib {
-            match slot {
-                Slot::Many(v) if v.len() > 1 => {
-                    v.remove(i);
-                }
-                _ => {
-                    self.pending.remove(&key);
-                }
-            }
+            self.done(key, i);
         }
         Some(Link { reply_to: Some(req.at), latency_ns: latency, notification, ..Link::default() })
+    }
+
+    /// Adds a request to those waiting under `key`.
+    fn wait(&mut self, key: (u16, u32), p: Pending) {
+        match self.pending.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(Slot::One(p));
+            }
+            Entry::Occupied(mut o) => match o.get_mut() {
+                Slot::One(first) => {
+                    let first = *first;
+                    o.insert(Slot::Many(vec![first, p]));
+                }
+                Slot::Many(v) => v.push(p),
+            },
+        }
+    }
+
+    /// The `i`th request waiting under `key` got its last answer.
+    fn done(&mut self, key: (u16, u32), i: usize) {
+        match self.pending.get_mut(&key) {
+            Some(Slot::Many(v)) if v.len() > 1 => {
+                v.remove(i);
+            }
+            _ => {
+                self.pending.remove(&key);
+            }
+        }
+    }
+
+    /// NETLINK_ISCSI (a message with sequence number 0 and a nonzero type): iscsid sends its
+    /// requests (ISCSI_UEVENT_*) with no flags, sequence number 0 and its own port, one at a time,
+    /// and the kernel answers each with one message of the request's type and port 0
+    /// (iscsi_if_send_reply); kernel events have type 0 and answer nothing. A message with a port
+    /// is taken as a request, one with port 0 answers the latest request of its type. (The
+    /// statistics and CHAP records GET_STATS and GET_CHAP ask for come as type-0 multicast
+    /// events: those requests stay unlinked.)
+    fn iscsi(&mut self, hdr: &NlMsgHdr, at: MsgRef, time: Timestamp) -> Link {
+        let key = (NETLINK_ISCSI, 0);
+        if hdr.pid != 0 {
+            let p = Pending {
+                at,
+                time,
+                hdr: *hdr,
+                wants_ack: false,
+                acked_only: false,
+                dump: false,
+                parts: 0,
+                interrupted: false,
+            };
+            self.wait(key, p);
+            return Link::default();
+        }
+        let Some(slot) = self.pending.get_mut(&key) else { return Link::default() };
+        let Some(i) = slot.entries().iter().rposition(|p| p.hdr.ty == hdr.ty) else { return Link::default() };
+        let req = slot.entries()[i];
+        self.done(key, i);
+        let latency = i64::try_from(time.nanos_since(&req.time)).ok();
+        if let (Some(answers), Some(ns)) = (self.answers.as_mut(), latency) {
+            answers.entry(req.at).or_insert((at, ns));
+        }
+        Link { reply_to: Some(req.at), latency_ns: latency, ..Link::default() }
     }
 
     /// Where a request was answered, from a first pass; the record is dropped once taken.
@@ -390,5 +434,25 @@ mod tests {
         assert_eq!(c.take_answer((6, 0)), Some(((7, 0), 2_000_000)));
         // Generic netlink types do not say what they do: a SET's first reply answers it.
         assert!(!changes_only(16, 0x1c) && changes_only(0, 19) && !changes_only(0, 94) && changes_only(6, 0x10));
+    }
+
+    #[test]
+    fn iscsi_replies_have_port_0_and_the_requests_type() {
+        let mut c = Correlator::looking_ahead();
+        // iscsid (port 4242): CREATE_SESSION (11); the kernel's event (type 0) answers nothing,
+        // its reply (type 11, port 0) does.
+        assert_eq!(c.observe(8, &hdr(11, 0, 0, 4242), None, (1, 0), t(0)), Link::default());
+        assert_eq!(c.observe(8, &hdr(0, 0, 0, 0), None, (2, 0), t(1)).reply_to, None);
+        let reply = c.observe(8, &hdr(11, 0, 0, 0), None, (3, 0), t(2));
+        assert_eq!((reply.reply_to, reply.latency_ns), (Some((1, 0)), Some(2_000_000)));
+        assert_eq!(c.take_answer((1, 0)), Some(((3, 0), 2_000_000)));
+        // A reply of another type, or a second one, links nothing.
+        c.observe(8, &hdr(13, 0, 0, 4242), None, (4, 0), t(3));
+        assert_eq!(c.observe(8, &hdr(12, 0, 0, 0), None, (5, 0), t(4)).reply_to, None);
+        assert_eq!(c.observe(8, &hdr(13, 0, 0, 0), None, (6, 0), t(5)).reply_to, Some((4, 0)));
+        assert_eq!(c.observe(8, &hdr(13, 0, 0, 0), None, (7, 0), t(6)).reply_to, None);
+        // Other protocols keep the rule that port 0 and sequence 0 is a notification.
+        c.observe(0, &hdr(18, 0, 0, 4242), None, (8, 0), t(7));
+        assert_eq!(c.observe(0, &hdr(18, 0, 0, 0), None, (9, 0), t(8)).reply_to, None);
     }
 }

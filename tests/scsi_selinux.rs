@@ -533,6 +533,15 @@ fn real_capture_from_the_vm() {
     assert_eq!((val(frame(5), &["r", "sid"]), val(frame(5), &["r", "host_no"])), (&Value::from(1), &Value::from(2)));
     assert_eq!(frame(6)["type"], "ISCSI_UEVENT_CREATE_SESSION");
     assert_eq!(val(frame(6), &["c_session_ret", "host_no"]), 2);
+    // Each request is answered by the kernel's reply of its type (port 0): CREATE_SESSION in
+    // 2.4 ms, the event before it answers nothing; GET_STATS is answered by the multicast event.
+    assert_eq!((frame(4)["replied_in"]["frame"].as_u64(), frame(4)["latency_ns"].as_i64()), (Some(6), Some(2_411_562)));
+    assert_eq!(frame(6)["reply_to"]["frame"], 4);
+    assert!(frame(5).get("reply_to").is_none() && frame(12).get("reply_to").is_none());
+    let answered: Vec<_> =
+        [7, 9, 13, 15, 17].iter().map(|&n| frame(n)["replied_in"]["frame"].as_u64().unwrap()).collect();
+    assert_eq!(answered, [8, 10, 14, 16, 20]);
+    assert!(frame(11).get("replied_in").is_none());
     assert_eq!(val(frame(8), &["c_conn_ret", "sid"]), 1);
     // GET_STATS is answered by multicast: the MIB counters and iscsi_tcp's three of its own.
     assert_eq!(val(frame(12), &["type"]), &en(20, "ISCSI_UEVENT_GET_STATS"));
