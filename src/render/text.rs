@@ -176,12 +176,18 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
     if out.len() == before + 2 {
         out.truncate(before);
     }
+    write_link(out, &link, style);
+    out.push(b'\n');
+}
+
+/// What correlation knows of a message, after its summary: `  (reply to 3.0, +0.210 ms)`,
+/// `  (answered in 4.0, ...)`, `  (dump of 3.0: 12 messages, ...)`; nothing when it knows
+/// nothing. The one wording of links, for the text output and the terminal UI.
+pub fn write_link(out: &mut Vec<u8>, link: &Link, style: Style) {
     if let Some(parts) = link.dump_parts {
         let (frame, index) = link.reply_to.unwrap_or_default();
         out.extend_from_slice(b"  (dump of ");
-        number(out, frame);
-        out.push(b'.');
-        number(out, index);
+        msg_ref(out, (frame, index));
         out.extend_from_slice(b": ");
         number(out, parts);
         out.extend_from_slice(b" messages");
@@ -197,20 +203,22 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
         }
     } else if let Some((frame, index)) = link.reply_to {
         out.extend_from_slice(if link.notification { b"  (notification of " } else { b"  (reply to " });
-        number(out, frame);
-        out.push(b'.');
-        number(out, index);
+        msg_ref(out, (frame, index));
         millis(out, link.latency_ns);
         out.push(b')');
-    } else if let Some((frame, index)) = link.replied_in {
+    } else if let Some(at) = link.replied_in {
         out.extend_from_slice(b"  (answered in ");
-        number(out, frame);
-        out.push(b'.');
-        number(out, index);
+        msg_ref(out, at);
         millis(out, link.latency_ns);
         out.push(b')');
     }
-    out.push(b'\n');
+}
+
+/// `3.0`: frame number and message index.
+fn msg_ref(out: &mut Vec<u8>, (frame, index): (u64, usize)) {
+    number(out, frame);
+    out.push(b'.');
+    number(out, index);
 }
 
 /// The full tree of a message, indented two spaces per level.

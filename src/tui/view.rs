@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::app::{App, KEYS, Overlay, Pane, PromptKind, TimeFormat};
 use super::store::{PROBLEM, Row};
 use crate::capture::{Direction, Timestamp};
-use crate::render::text::write_node_text;
+use crate::render::text::{self, write_node_text};
 use crate::tree::Problem;
 
 /// The colour of a netlink protocol, as the text output uses them.
@@ -197,7 +197,7 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) {
             cells.push(Span::raw(format!("{} ", fit(&seq, 10))));
             cells.push(Span::raw(format!("{} ", fit(&text.port, 14))));
         }
-        cells.push(Span::raw(fit(&link_text(app, &row, &text.summary), summary_width)));
+        cells.push(Span::raw(fit(&link_text(app, row_id, &row, &text.summary), summary_width)));
         let mut line = Line::from(cells);
         if pos == app.selected {
             line = line.style(Style::new().add_modifier(Modifier::REVERSED));
@@ -230,28 +230,16 @@ fn type_style(row: &Row) -> Style {
     }
 }
 
-/// The summary, then what correlation knows: `(reply to 3.0, +0.210 ms)`.
-fn link_text(app: &App, row: &Row, summary: &str) -> String {
-    let ms = |ns: Option<i64>| ns.map(|ns| format!(", {:+.3} ms", ns as f64 / 1e6)).unwrap_or_default();
-    let at = |r: u32| {
-        let (f, i) = app.store.msg_ref(r);
-        format!("{f}.{i}")
-    };
-    let mut s = summary.to_string();
-    if let (Some(parts), Some(req)) = (row.dump_parts(), row.reply_to()) {
-        s += &format!("  (dump of {}: {parts} messages{})", at(req), ms(row.latency_ns()));
-        if row.dump_interrupted() {
-            s += "  INCONSISTENT DUMP (NLM_F_DUMP_INTR)";
-        }
-    } else if let Some(req) = row.reply_to() {
-        let what = if app.store.is_notification(row) { "notification of" } else { "reply to" };
-        s += &format!("  ({what} {}{})", at(req), ms(row.latency_ns()));
-    } else if let Some(reply) = row.replied_in() {
-        s += &format!("  (answered in {}{})", at(reply), ms(row.latency_ns()));
-    } else if row.unanswered() {
-        s += "  (no answer yet)";
+/// The summary, then what correlation knows (`(reply to 3.0, +0.210 ms)`, in the headless
+/// output's words), or that a request still waits.
+fn link_text(app: &App, row_id: u32, row: &Row, summary: &str) -> String {
+    let mut out = summary.as_bytes().to_vec();
+    let before = out.len();
+    text::write_link(&mut out, &app.store.link(row_id), text::Style { color: false });
+    if out.len() == before && row.unanswered() {
+        out.extend_from_slice(b"  (no answer yet)");
     }
-    s
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
