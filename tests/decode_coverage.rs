@@ -313,3 +313,48 @@ fn families_nlmon_cannot_see_decode_in_the_bundled_capture() {
         assert_eq!(count(&path, protocol), Count { messages, unknown, errors: 0 }, "protocol {protocol}");
     }
 }
+
+#[test]
+fn udevs_rebroadcasts_match_the_kernels_uevents() {
+    // Recorded in the nlvm VM by tools/nlvm_udev.sh: systemd-udevd running, a veth pair added and
+    // removed; the socket listened to the kernel's group (1) and udev's (2).
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/nlvm_udev.pcapng");
+    let out = bin().arg("-r").arg(&path).args(["-T", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let msgs: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(msgs.len(), 26);
+    let field = |m: &serde_json::Value, name: &str| -> String {
+        let found = json_named(&m["body"], name);
+        found.first().and_then(|n| n["value"].as_str()).unwrap_or_else(|| panic!("no {name} in {m}")).to_owned()
+    };
+    let key = |m: &serde_json::Value| (field(m, "ACTION"), field(m, "DEVPATH"), field(m, "SEQNUM"));
+    let (mut kernel, mut udev) = (Vec::new(), Vec::new());
+    for m in &msgs {
+        assert_eq!(m["family"], "kobject_uevent");
+        assert!(m["seq"].is_null() && m["pid"].is_null(), "a uevent has no netlink header: {m}");
+        assert!(!json_has_problem(&m["body"]), "{m}");
+        match m["type"].as_str().unwrap() {
+            "uevent" => {
+                // The kernel's first string is ACTION@DEVPATH.
+                let (action, devpath, _) = key(m);
+                assert_eq!(field(m, "header"), format!("{action}@{devpath}"));
+                kernel.push(key(m));
+            }
+            "udev-event" => {
+                let magic = json_named(&m["body"], "magic");
+                assert_eq!(magic[0]["value"], 0xfeed_cafe_u32);
+                let props = json_named(&m["body"], "properties_len")[0]["value"].as_u64().unwrap();
+                assert_eq!(props + 40, m["len"].as_u64().unwrap(), "properties fill the message after the header");
+                assert_eq!(field(m, "UDEV_DATABASE_VERSION"), "1");
+                udev.push(key(m));
+            }
+            other => panic!("type {other}"),
+        }
+    }
+    assert_eq!((kernel.len(), udev.len()), (13, 13));
+    assert!(kernel.contains(&("add".into(), "/devices/virtual/net/nlud1".into(), "707".into())), "{kernel:?}");
+    // udevd passes on every kernel event with the kernel's sequence number, in its own order.
+    kernel.sort();
+    udev.sort();
+    assert_eq!(kernel, udev);
+}

@@ -16,6 +16,9 @@ configuration for a moment) it also becomes the audit daemon to record the kerne
 With `--scsi-selinux` (only in the VM booted with SELinux on: tools/nlvm_scsi_selinux.sh) it records
 SELINUX, ISCSI and SCSITRANSPORT instead, and reports what opening NFLOG, DNRTMSG, ECRYPTFS and SMC
 sockets answers.
+
+With `--udev` (only in the VM: it starts systemd-udevd) it records kernel uevents and udevd's
+libudev-framed rebroadcasts of them (tools/nlvm_udev.sh).
 """
 import os, socket, struct, subprocess, sys, time
 
@@ -216,6 +219,24 @@ def scsi_transport():
         talk(NETLINK_SCSITRANSPORT, nlmsg(17, NLM_F_REQUEST | NLM_F_ACK, seq, body))
 
 
+def udev():
+    """Only in a throwaway VM: systemd-udevd started, a veth pair added and removed. Bound to both
+    uevent groups, the socket gets each kernel uevent (group 1) and udevd's rebroadcast of it in
+    libudev's framing (group 2)."""
+    subprocess.run(["/lib/systemd/systemd-udevd", "--daemon"], check=True)
+    subprocess.run(["udevadm", "settle"], check=True)
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_KOBJECT_UEVENT)
+    s.bind((0, 1 | 2))
+    s.settimeout(2.0)
+    subprocess.run(["ip", "link", "add", "nlud0", "type", "veth", "peer", "name", "nlud1"], check=True)
+    subprocess.run(["udevadm", "settle"], check=True)
+    subprocess.run(["ip", "link", "del", "nlud0"], check=True)
+    subprocess.run(["udevadm", "settle"], check=True)
+    drain(NETLINK_KOBJECT_UEVENT, s)
+    s.close()
+    subprocess.run(["udevadm", "control", "--exit"])
+
+
 def unregistered_protocols():
     """Protocols the kernel has no socket for say so when opened: prints each one's answer."""
     for name, protocol in (("NFLOG", 5), ("DNRTMSG", 14), ("ECRYPTFS", 19), ("SMC", 22)):
@@ -260,6 +281,12 @@ def main():
         for part in (selinux, iscsi, scsi_transport):
             part()
         unregistered_protocols()
+        with open(out, "wb") as f:
+            f.write(header() + records(frames))
+        print(f"{len(frames)} frames written to {out}")
+        return
+    if sys.argv[1] == "--udev":
+        udev()
         with open(out, "wb") as f:
             f.write(header() + records(frames))
         print(f"{len(frames)} frames written to {out}")

@@ -142,8 +142,9 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
         (None, None) => {}
     }
     style.end(out);
-    out.extend_from_slice(b" [");
+    // Messages without a netlink header (uevents) have no flags, sequence number or port.
     if let Some(h) = msg.header {
+        out.extend_from_slice(b" [");
         let names = crate::netlink::header::flag_names(h.flags, msg.op_kind);
         for (i, f) in names.as_slice().iter().enumerate() {
             if i > 0 {
@@ -157,12 +158,11 @@ pub fn write_summary(out: &mut Vec<u8>, msg: &Message, link: Link, first: Timest
             }
             crate::tree::write_hex_number(out, u64::from(names.left));
         }
+        out.extend_from_slice(b"] seq=");
+        number(out, h.seq);
+        out.extend_from_slice(b" pid=");
+        number(out, h.pid);
     }
-    let (seq, pid) = msg.header.map(|h| (h.seq, h.pid)).unwrap_or((0, 0));
-    out.extend_from_slice(b"] seq=");
-    number(out, seq);
-    out.extend_from_slice(b" pid=");
-    number(out, pid);
     if let Some(n) = msg.nsid {
         out.extend_from_slice(b" nsid=");
         out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
