@@ -380,12 +380,11 @@ fn sock_diag_replies_are_read_by_their_requests_protocol() {
     assert_eq!(String::from_utf8(line).unwrap(), "mptcpi_token u32: 0x99dc0c4a");
 }
 
-/// Live capture: a request sent with port 0 names no process, its reply names the requester's
-/// port. Frames are attributed here as `live::process::Attributed` does (the owner of the port the
+/// Frames are attributed here as `live::process::Attributed` does (the owner of the port the
 /// first message names; none for a request that left it 0), with two made-up owners of the ports
-/// of rtnl_addr.pcap: the request row shows its reply's process once the reply is in.
-#[test]
-fn a_request_sent_with_port_0_takes_the_process_its_reply_was_sent_to() {
+/// of rtnl_addr.pcap. Feeds its first ten frames to `app` as a live capture would, calling `after`
+/// with each frame's number once it is in.
+fn feed_rtnl_addr_live(app: &mut App, mut after: impl FnMut(&mut App, u64)) {
     use nlscope::capture::Process;
     let owner = |port: u32| match port {
         130 => Some(Process { pid: 4321, comm: "ip".into() }),
@@ -393,9 +392,7 @@ fn a_request_sent_with_port_0_takes_the_process_its_reply_was_sent_to() {
         0 => Some(Process::kernel()),
         _ => None,
     };
-    let mut app = App::new(Decoder::new(registry()), "live".into(), true);
     let mut reader = capture::open(&capture("rtnl_addr.pcap")).unwrap();
-    let mut row_of_request = Vec::new();
     for _ in 0..10 {
         let mut f = Frame::empty();
         reader.read_into(&mut f).unwrap().unwrap();
@@ -405,13 +402,24 @@ fn a_request_sent_with_port_0_takes_the_process_its_reply_was_sent_to() {
         f.process = if request && port == 0 { None } else { owner(port) };
         let number = f.number;
         app.push_frame(f);
+        after(app, number);
+    }
+}
+
+/// Live capture: a request sent with port 0 names no process, its reply names the requester's
+/// port: the request row shows its reply's process once the reply is in.
+#[test]
+fn a_request_sent_with_port_0_takes_the_process_its_reply_was_sent_to() {
+    let mut app = App::new(Decoder::new(registry()), "live".into(), true);
+    let mut row_of_request = Vec::new();
+    feed_rtnl_addr_live(&mut app, |app, number| {
         if number == 1 || number == 9 {
             // The request, drawn before its answer: only its port is known.
             let row = app.store.row_of_frame_number(number).unwrap();
             assert_eq!(app.row_text(row).port, "0");
             row_of_request.push(row);
         }
-    }
+    });
     // Request 1.0 (RTM_GETLINK dump) was answered to port 130, request 9.0 to port 3971574085.
     assert_eq!(app.store.msg_ref(row_of_request[0]), (1, 0));
     assert_eq!(app.row_text(row_of_request[0]).port, "4321 (ip)");
@@ -426,4 +434,27 @@ fn a_request_sent_with_port_0_takes_the_process_its_reply_was_sent_to() {
     let s = screen(&mut t, &mut app);
     let line = s.lines().find(|l| l.contains("RTM_GETLINK") && l.contains("4321 (ip)"));
     assert!(line.is_some(), "{s}");
+}
+
+/// A filter in force while frames arrive: the rows it already looked at are matched again when
+/// their request is answered (latency) or takes its reply's process.
+#[test]
+fn rows_changed_by_later_frames_are_filtered_again() {
+    for (filter, want) in [
+        // Requests 1.0 and 9.0 carry no process when they arrive, their replies do.
+        ("process == \"ip\" and type == RTM_GETLINK", vec![(1, 0), (9, 0)]),
+        // A request's latency is known once its answer is in.
+        ("latency > 0 and flags has REQUEST", vec![(1, 0), (5, 0), (9, 0)]),
+    ] {
+        let mut app = App::new(Decoder::new(registry()), "live".into(), true);
+        press(&mut app, KeyCode::Char('/'));
+        typed(&mut app, filter);
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.filter_text(), Some(filter), "{:?}", app.prompt.as_ref().and_then(|p| p.error.clone()));
+        feed_rtnl_addr_live(&mut app, |app, _| {
+            app.work(std::time::Duration::from_secs(1));
+        });
+        let shown: Vec<_> = (0..app.shown_len()).map(|pos| app.store.msg_ref(app.shown_row(pos).unwrap())).collect();
+        assert_eq!(shown, want, "{filter}");
+    }
 }

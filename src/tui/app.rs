@@ -2,6 +2,7 @@
 //! [`super::view`] draws an [`App`], [`super::run`] feeds it frames and events, and tests drive
 //! it with key events and a test backend.
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -263,9 +264,48 @@ impl<'r> App<'r> {
     /// Adds a frame read from the source.
     pub fn push_frame(&mut self, frame: Frame) {
         for rows in self.store.push(&mut self.decoder, frame) {
-            rows.for_each(|r| {
+            for r in rows.clone() {
                 self.texts.remove(&r);
-            });
+            }
+            self.filter_again(rows);
+        }
+    }
+
+    /// Rows the filter already looked at whose link or process has changed since (a request
+    /// answered now has a latency; a request sent with port 0 has a process now): matched again,
+    /// the selection kept on its row.
+    fn filter_again(&mut self, rows: Range<u32>) {
+        let Some(filter) = &self.filter else { return };
+        let rows = rows.start..rows.end.min(self.scanned);
+        if rows.is_empty() {
+            return;
+        }
+        let selected = self.selected_row();
+        let (first, limit) = (self.store.first_time(), self.limit());
+        let (store, matched) = (&self.store, &mut self.matched);
+        let mut frame_start = rows.start;
+        while frame_start < rows.end {
+            let frame = store.row(frame_start).frame;
+            if store.row(frame_start).index != PROBLEM {
+                store.decode_frame_of(&mut self.decoder, frame_start, |r, msg| {
+                    if !rows.contains(&r) || r >= limit {
+                        return;
+                    }
+                    match (matched.binary_search(&r), filter.matches(msg, &store.link(r), first)) {
+                        (Ok(at), false) => {
+                            matched.remove(at);
+                        }
+                        (Err(at), true) => matched.insert(at, r),
+                        _ => {}
+                    }
+                });
+            }
+            while frame_start < rows.end && store.row(frame_start).frame == frame {
+                frame_start += 1;
+            }
+        }
+        if let Some(pos) = selected.and_then(|row| self.position_of(row)) {
+            self.selected = pos;
         }
     }
 

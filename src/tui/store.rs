@@ -193,9 +193,10 @@ impl Store {
     }
 
     /// Adds a frame: decodes it once for its rows, links requests and replies. Returns the rows
-    /// of earlier frames whose process changed (their port column is to be drawn again).
+    /// of earlier frames that changed: requests now answered (their latency is known) and rows
+    /// whose process changed. They are to be drawn and filtered again.
     pub fn push(&mut self, decoder: &mut Decoder<'_>, frame: Frame) -> Vec<Range<u32>> {
-        let mut relabelled = Vec::new();
+        let mut changed = Vec::new();
         self.first.get_or_insert(frame.timestamp);
         if decoder.learn_genl_families(&frame) {
             self.genl_epoch += 1;
@@ -225,7 +226,7 @@ impl Store {
                     if hdr.pid != 0
                         && let Some(rows) = self.lend_process(req, frame.process.as_ref())
                     {
-                        relabelled.push(rows);
+                        changed.push(rows);
                     }
                     if let Some(r) = self.rows.get_mut(req as usize)
                         && r.replied_in == NONE
@@ -233,6 +234,7 @@ impl Store {
                     {
                         r.replied_in = start + i as u32;
                         r.latency_ns = link.latency_ns.unwrap_or(NO_LATENCY);
+                        changed.push(req..req + 1);
                     }
                 }
             }
@@ -253,7 +255,7 @@ impl Store {
             });
         }
         self.frames.push(frame);
-        relabelled
+        changed
     }
 
     /// Live capture: a request sent with port 0 names no process (the kernel fills the sender's
