@@ -186,6 +186,8 @@ pub struct Geometry {
     pub tree: Rect,
     pub hex: Rect,
     pub bytes_per_line: usize,
+    /// Lines of the help as last drawn (descriptions wrap on narrow terminals).
+    pub help_lines: usize,
 }
 
 pub struct App<'r> {
@@ -529,7 +531,7 @@ impl<'r> App<'r> {
         }
         if let Some(overlay) = &mut self.overlay {
             let (scroll, lines) = match overlay {
-                Overlay::Help { scroll } => (scroll, KEYS.len()),
+                Overlay::Help { scroll } => (scroll, self.geometry.help_lines.max(KEYS.len())),
                 Overlay::Stats { scroll, lines } => (scroll, lines.len()),
             };
             match key.code {

@@ -87,16 +87,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     match &app.overlay {
         Some(Overlay::Help { scroll }) => {
-            let width = KEYS.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
-            let lines: Vec<Line> = KEYS
-                .iter()
-                .map(|(k, what)| {
-                    Line::from(vec![
-                        Span::styled(format!("{k:>width$}  "), Style::new().add_modifier(Modifier::BOLD)),
-                        Span::raw(*what),
-                    ])
-                })
-                .collect();
+            let lines = help_lines(overlay_rect(area, KEYS.len()).width.saturating_sub(2) as usize);
+            app.geometry.help_lines = lines.len();
             overlay(f, area, " keys (j/k scroll, any other key closes) ", lines, *scroll);
         }
         Some(Overlay::Stats { lines, scroll }) => {
@@ -107,10 +99,46 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
 }
 
-fn overlay(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize) {
+/// The keys and what they do, the descriptions wrapped to `width` columns under themselves.
+fn help_lines(width: usize) -> Vec<Line<'static>> {
+    let keys = KEYS.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let room = width.saturating_sub(keys + 2).max(20);
+    let mut lines = Vec::new();
+    for (k, what) in KEYS {
+        let mut key = Some(Span::styled(format!("{k:>keys$}  "), Style::new().add_modifier(Modifier::BOLD)));
+        let mut rest = *what;
+        while !rest.is_empty() {
+            let (chunk, next) = split_at_word(rest, room);
+            let lead = key.take().unwrap_or_else(|| Span::raw(" ".repeat(keys + 2)));
+            lines.push(Line::from(vec![lead, Span::raw(chunk.to_owned())]));
+            rest = next;
+        }
+    }
+    lines
+}
+
+/// The longest start of `text` of at most `width` characters that ends before a space (all of
+/// the first word if it is longer), and what follows that space.
+fn split_at_word(text: &str, width: usize) -> (&str, &str) {
+    if text.chars().count() <= width {
+        return (text, "");
+    }
+    // Byte offsets of the spaces among the first `width + 1` characters (a space right after
+    // `width` characters ends a line that fits).
+    let fitting = text.char_indices().take(width + 1).filter(|&(_, c)| c == ' ').map(|(i, _)| i).last();
+    let cut = fitting.or_else(|| text.find(' ')).unwrap_or(text.len());
+    (&text[..cut], text[cut..].trim_start())
+}
+
+/// Where an overlay of `lines` lines goes in `area`.
+fn overlay_rect(area: Rect, lines: usize) -> Rect {
     let w = area.width.saturating_sub(4).min(110);
-    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 2);
-    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let h = area.height.saturating_sub(2).min(lines as u16 + 2);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn overlay(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize) {
+    let r = overlay_rect(area, lines.len());
     f.render_widget(Clear, r);
     let block = Block::new().borders(Borders::ALL).title(title.to_string());
     let text = Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0));
@@ -420,4 +448,32 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         None => spans.push(Span::styled(" | ? keys  / filter  q quit", Style::new().fg(Color::DarkGray))),
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(Style::new().add_modifier(Modifier::REVERSED)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_wrap_where_they_fit() {
+        assert_eq!(split_at_word("next / previous", 40), ("next / previous", ""));
+        assert_eq!(split_at_word("display filter (applied)", 14), ("display filter", "(applied)"));
+        assert_eq!(split_at_word("↑ ↓ history", 3), ("↑ ↓", "history"));
+        assert_eq!(split_at_word("expand/collapse all", 4), ("expand/collapse", "all"));
+        assert_eq!(split_at_word("unbroken", 3), ("unbroken", ""));
+    }
+
+    #[test]
+    fn help_descriptions_wrap_under_themselves() {
+        let lines = help_lines(76);
+        assert!(lines.len() > KEYS.len(), "some descriptions wrap at 76 columns");
+        for l in &lines {
+            assert!(l.width() <= 76, "{l:?}");
+        }
+        // A continuation line starts blank under the keys.
+        let filter = lines.iter().position(|l| l.to_string().contains("display filter")).unwrap();
+        let next = lines[filter + 1].to_string();
+        assert!(next.starts_with(&" ".repeat(26)) && next.trim_start().contains("Esc restores"), "{next}");
+        assert_eq!(help_lines(200).len(), KEYS.len());
+    }
 }
