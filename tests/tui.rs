@@ -228,7 +228,7 @@ fn expanding_collapsing_and_the_hex_highlight_follow_the_tree() {
     assert_eq!(g.bytes_per_line, 8);
     // Hex digits of byte i sit at column 6 + 3 * (i % 8) of line i / 8, inside the pane.
     let buf = t.backend().buffer();
-    let data_len = app.store.frame_of(app.selected_row().unwrap()).data.len();
+    let data_len = app.store.frame_bytes(app.selected_row().unwrap()).len();
     let scroll = app.detail.as_ref().unwrap().hex_scroll;
     let mut lit = Vec::new();
     for i in 0..data_len {

@@ -652,7 +652,7 @@ impl<'r> App<'r> {
 
     fn hex_move(&mut self, delta: isize) {
         self.ensure_detail();
-        let len = self.selected_row().map_or(0, |r| self.store.frame_of(r).data.len());
+        let len = self.selected_row().map_or(0, |r| self.store.frame_bytes(r).len());
         let Some(d) = &mut self.detail else { return };
         d.hex_cursor = d.hex_cursor.saturating_add_signed(delta).min(len.saturating_sub(1));
         if let Some(id) = d.node_at(d.hex_cursor) {
@@ -947,7 +947,7 @@ impl<'r> App<'r> {
                 } else if g.hex.contains(at) && at.y > g.hex.y {
                     self.focus = Pane::Hex;
                     self.ensure_detail();
-                    let len = self.selected_row().map_or(0, |r| self.store.frame_of(r).data.len());
+                    let len = self.selected_row().map_or(0, |r| self.store.frame_bytes(r).len());
                     if let Some(d) = &mut self.detail
                         && let Some(col) =
                             super::view::hex_column_byte(usize::from(at.x - g.hex.x - 1), g.bytes_per_line)

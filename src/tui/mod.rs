@@ -7,6 +7,7 @@
 //! memory grows with the capture's bytes, not its trees.
 
 pub mod app;
+mod frames;
 pub mod store;
 pub mod view;
 
@@ -58,9 +59,16 @@ enum Fed {
     Error(String),
 }
 
+/// Frames read ahead of the UI at most.
+const FRAMES_IN_FLIGHT: usize = 16 * 1024;
+
 /// Runs the UI until the user leaves; returns the source (to report on it) once its thread ended.
 pub fn run<S: Source + Send + 'static>(source: S, start: Start<'_>) -> anyhow::Result<S> {
-    let (tx, rx) = mpsc::channel();
+    // Bounded: a file is read much faster than it is indexed, and frames waiting in the channel
+    // would hold memory twice over (the channel's slots stay with the reading thread's heap). A
+    // live capture never comes near the bound: the UI indexes hundreds of thousands of frames a
+    // second.
+    let (tx, rx) = mpsc::sync_channel(FRAMES_IN_FLIGHT);
     let stop = start.stop.clone();
     let reader = thread::spawn(move || {
         let mut source = source;

@@ -1,15 +1,18 @@
 //! What the terminal UI keeps of a capture: every frame as read, and one small [`Row`] per
 //! message — its header, its links to request and replies, a few flags — instead of trees.
 //! Trees are decoded again from the frame when a message is shown, so a capture of a million
-//! messages costs its own size plus a few dozen bytes per message.
+//! messages costs its own size plus a few dozen bytes per message (frames are packed by
+//! [`super::frames`]).
 //!
 //! Frames are added in capture order, from a file or live, and each is decoded once as it is
 //! added: that gives exactly the messages the headless output shows, and links requests and
 //! replies (a request learns where it was answered when the answer arrives).
 
-use crate::capture::{Direction, Frame, Process, Timestamp};
 use std::ops::Range;
 use std::sync::Arc;
+
+use super::frames::Frames;
+use crate::capture::{Direction, Frame, Process, Timestamp};
 
 use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request, error_needs_request};
 use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr, OpKind};
@@ -111,7 +114,7 @@ impl Row {
 /// The frames of a capture and the index of their messages.
 #[derive(Default)]
 pub struct Store {
-    frames: Vec<Frame>,
+    frames: Frames,
     /// Per frame: its first row.
     first_row: Vec<u32>,
     rows: Vec<Row>,
@@ -142,8 +145,14 @@ impl Store {
         self.frames.len()
     }
 
-    pub fn frame_of(&self, row: u32) -> &Frame {
-        &self.frames[self.rows[row as usize].frame as usize]
+    /// The captured bytes of a row's frame.
+    pub fn frame_bytes(&self, row: u32) -> &[u8] {
+        self.frames.bytes(self.rows[row as usize].frame)
+    }
+
+    /// When a row's frame was captured.
+    pub fn frame_time(&self, row: u32) -> Timestamp {
+        self.frames.timestamp(self.rows[row as usize].frame)
     }
 
     /// The first frame's time.
@@ -153,22 +162,22 @@ impl Store {
 
     /// The row of the first message of the frame numbered `number` (as the capture numbers them).
     pub fn row_of_frame_number(&self, number: u64) -> Option<u32> {
-        let f = self.frames.binary_search_by_key(&number, |f| f.number).ok()?;
-        let row = self.first_row[f];
-        (row < self.rows.len() as u32 && self.rows[row as usize].frame == f as u32).then_some(row)
+        let f = self.frames.find(number)?;
+        let row = self.first_row[f as usize];
+        (row < self.rows.len() as u32 && self.rows[row as usize].frame == f).then_some(row)
     }
 
     fn row_of(&self, at: MsgRef) -> u32 {
-        match self.frames.binary_search_by_key(&at.0, |f| f.number) {
-            Ok(f) => self.first_row[f] + at.1 as u32,
-            Err(_) => NONE,
+        match self.frames.find(at.0) {
+            Some(f) => self.first_row[f as usize] + at.1 as u32,
+            None => NONE,
         }
     }
 
     /// Where a row sits in the capture: frame number and message index.
     pub fn msg_ref(&self, row: u32) -> MsgRef {
         let r = &self.rows[row as usize];
-        (self.frames[r.frame as usize].number, usize::from(r.index))
+        (self.frames.number(r.frame), usize::from(r.index))
     }
 
     /// The row's links as the renderers and filters know them.
@@ -266,9 +275,11 @@ impl Store {
         let owner = owner.filter(|p| p.pid != 0)?;
         let r = self.rows.get(request as usize)?;
         let sent_with_port_0 = r.header().is_some_and(|h| h.flags & NLM_F_REQUEST != 0 && h.pid == 0);
-        let f = r.frame as usize;
-        let frame = self.frames.get_mut(f).filter(|fr| sent_with_port_0 && fr.process.is_none())?;
-        frame.process = Some(owner.clone());
+        let f = r.frame;
+        if !sent_with_port_0 || !self.frames.lend_process(f, owner) {
+            return None;
+        }
+        let f = f as usize;
         Some(self.first_row[f]..self.first_row.get(f + 1).copied().unwrap_or(self.rows.len() as u32))
     }
 
@@ -278,8 +289,8 @@ impl Store {
     pub fn decode(&self, decoder: &mut Decoder<'_>, row: u32) -> Decoded {
         let r = self.rows[row as usize];
         if r.index == PROBLEM {
-            let frame = &self.frames[r.frame as usize];
-            let end = decoder.stream_frame(frame, &[], |_, _| true);
+            let frame = self.frames.get(r.frame);
+            let end = decoder.stream_frame(&frame, &[], |_, _| true);
             return Decoded::Problem(end.problem.unwrap_or_default());
         }
         let Some(mut msg) = self.message(decoder, row) else { return Decoded::Problem(Tree::default()) };
@@ -287,8 +298,8 @@ impl Store {
             && let Some(req) = r.reply_to()
             && let Some(request) = self.message(decoder, req)
         {
-            let request_frame = &self.frames[self.rows[req as usize].frame as usize];
-            annotate_error_from_request(decoder, &mut msg, &request, request_frame);
+            let request_frame = self.frames.get(self.rows[req as usize].frame);
+            annotate_error_from_request(decoder, &mut msg, &request, &request_frame);
         }
         Decoded::Message(Box::new(msg))
     }
@@ -320,7 +331,7 @@ impl Store {
     /// Decodes the messages of frame `f` again, with the requests its replies need for their
     /// layout (sock_diag replies are read by the protocol their request asked for).
     fn stream(&self, decoder: &mut Decoder<'_>, f: u32, mut each: impl FnMut(&Message) -> bool) {
-        let frame = &self.frames[f as usize];
+        let frame = self.frames.get(f);
         let mut requests: Vec<RequestOf> = Vec::new();
         if frame.protocol().is_some_and(|p| decoder.registry.replies_need_request(p)) {
             let first = self.first_row[f as usize] as usize;
@@ -332,7 +343,7 @@ impl Store {
                 let arc = match shared.iter().find(|s| s.0 == req.frame) {
                     Some(s) => s.1.clone(),
                     None => {
-                        let a = Arc::new(self.frames[req.frame as usize].clone());
+                        let a = Arc::new(self.frames.get(req.frame));
                         shared.push((req.frame, a.clone()));
                         a
                     }
@@ -340,7 +351,7 @@ impl Store {
                 requests.push((usize::from(row.index), arc, usize::from(req.index)));
             }
         }
-        decoder.stream_frame(frame, &requests, |_, msg| each(msg));
+        decoder.stream_frame(&frame, &requests, |_, msg| each(msg));
     }
 }
 

@@ -195,20 +195,18 @@ fn draw_list(f: &mut Frame, app: &mut App, area: Rect) {
         let Some(row_id) = app.shown_row(pos) else { break };
         let row = *app.store.row(row_id);
         let text = app.row_text(row_id);
-        let frame = app.store.frame_of(row_id);
+        let at = app.store.frame_time(row_id);
         let time = match app.time_format {
-            TimeFormat::Relative => seconds(frame.timestamp, first),
-            TimeFormat::Absolute => frame.timestamp.to_string().get(11..26).unwrap_or_default().to_string(),
+            TimeFormat::Relative => seconds(at, first),
+            TimeFormat::Absolute => at.to_string().get(11..26).unwrap_or_default().to_string(),
             TimeFormat::Delta => {
                 let before = pos.checked_sub(1).and_then(|p| app.shown_row(p));
-                seconds(frame.timestamp, before.map_or(frame.timestamp, |b| app.store.frame_of(b).timestamp))
+                seconds(at, before.map_or(at, |b| app.store.frame_time(b)))
             }
         };
-        let number = if row.index == PROBLEM {
-            format!("{}.-", frame.number)
-        } else {
-            format!("{}.{}", frame.number, row.index)
-        };
+        let (frame_number, _) = app.store.msg_ref(row_id);
+        let number =
+            if row.index == PROBLEM { format!("{frame_number}.-") } else { format!("{frame_number}.{}", row.index) };
         let (mark, mark_style) = marker(&row);
         let mut cells = vec![
             Span::styled(mark.to_string(), mark_style),
@@ -278,7 +276,7 @@ fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     };
     let (number, index) = app.store.msg_ref(row_id);
-    let frame_len = app.store.frame_of(row_id).data.len();
+    let frame_len = app.store.frame_bytes(row_id).len();
     let d = app.detail.as_mut().expect("checked");
     let title = match d.message() {
         Some(m) => {
@@ -368,7 +366,7 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
     app.geometry.hex = area;
     app.geometry.bytes_per_line = bpl;
     let Some(row_id) = app.detail.as_ref().map(|d| d.row) else { return };
-    let data = &app.store.frame_of(row_id).data;
+    let data = app.store.frame_bytes(row_id);
     let d = app.detail.as_mut().expect("checked");
     let span = d.span().unwrap_or(0..0);
     let room = inner.height as usize;
