@@ -59,16 +59,25 @@ enum Fed {
     Error(String),
 }
 
-/// Frames read ahead of the UI at most.
+/// Frames read from a file ahead of the UI at most.
 const FRAMES_IN_FLIGHT: usize = 16 * 1024;
+
+/// Hands frames from the reading thread to the UI; false once the UI is gone.
+type Handover = Box<dyn Fn(Fed) -> bool + Send>;
 
 /// Runs the UI until the user leaves; returns the source (to report on it) once its thread ended.
 pub fn run<S: Source + Send + 'static>(source: S, start: Start<'_>) -> anyhow::Result<S> {
-    // Bounded: a file is read much faster than it is indexed, and frames waiting in the channel
-    // would hold memory twice over (the channel's slots stay with the reading thread's heap). A
-    // live capture never comes near the bound: the UI indexes hundreds of thousands of frames a
-    // second.
-    let (tx, rx) = mpsc::sync_channel(FRAMES_IN_FLIGHT);
+    // A file is read much faster than it is indexed, and frames waiting in the channel would
+    // hold memory twice over (its slots stay with the reading thread's heap): it is read at
+    // most FRAMES_IN_FLIGHT ahead. A live capture is never held back: while the UI is busy (a
+    // search), the kernel would drop what it has not taken.
+    let (send, rx): (Handover, mpsc::Receiver<Fed>) = if start.live {
+        let (tx, rx) = mpsc::channel();
+        (Box::new(move |fed| tx.send(fed).is_ok()), rx)
+    } else {
+        let (tx, rx) = mpsc::sync_channel(FRAMES_IN_FLIGHT);
+        (Box::new(move |fed| tx.send(fed).is_ok()), rx)
+    };
     let stop = start.stop.clone();
     let reader = thread::spawn(move || {
         let mut source = source;
@@ -79,7 +88,7 @@ pub fn run<S: Source + Send + 'static>(source: S, start: Start<'_>) -> anyhow::R
                 Some(Ok(())) => Fed::Frame(frame),
                 Some(Err(e)) => Fed::Error(e.to_string()),
             };
-            if tx.send(fed).is_err() {
+            if !send(fed) {
                 break;
             }
         }
