@@ -458,3 +458,60 @@ fn rows_changed_by_later_frames_are_filtered_again() {
         assert_eq!(shown, want, "{filter}");
     }
 }
+
+/// Searching and counting statistics run in slices between drawings (here a frame a slice): the
+/// status bar shows how far they got, Esc stops them, and what they find is what one go finds.
+#[test]
+fn search_and_statistics_run_in_slices() {
+    let step = |app: &mut App| {
+        let mut slices = 0;
+        while app.job_progress().is_some() {
+            app.work(std::time::Duration::ZERO);
+            slices += 1;
+            assert!(slices < 10_000, "the job ends");
+        }
+        slices
+    };
+    let mut whole = app_on("errors_extack.pcap");
+    press(&mut whole, KeyCode::Char('S'));
+    let Some(Overlay::Stats { lines: want, .. }) = whole.overlay.clone() else { panic!("statistics in one go") };
+
+    let mut app = app_on("errors_extack.pcap");
+    app.job_slice = std::time::Duration::ZERO;
+    press(&mut app, KeyCode::Char('S'));
+    assert!(app.overlay.is_none(), "shown when counted");
+    let (what, share) = app.job_progress().unwrap();
+    assert_eq!(what, "counting statistics");
+    assert!(share > 0.0 && share < 0.1, "{share}");
+    let mut t = terminal(150, 45);
+    assert!(screen(&mut t, &mut app).contains("counting statistics"), "the status bar says so");
+    assert!(step(&mut app) > 50);
+    let Some(Overlay::Stats { lines, .. }) = app.overlay.clone() else { panic!("statistics shown") };
+    assert_eq!(lines, want);
+    press(&mut app, KeyCode::Esc);
+
+    // The search of search_finds_text_in_later_trees, a frame at a time.
+    press(&mut app, KeyCode::Char('s'));
+    typed(&mut app, "Exclusivity flag on");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.job_progress().unwrap().0, "searching `Exclusivity flag on`");
+    assert_eq!(selected(&app), (1, 0), "not moved yet");
+    assert!(step(&mut app) > 10);
+    assert_eq!(selected(&app), (76, 0));
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(d.tree().name(d.cursor), "NLMSGERR_ATTR_MSG");
+
+    // Esc stops a search, and says so.
+    press(&mut app, KeyCode::Char('s'));
+    typed(&mut app, "no such text anywhere");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.job_progress().is_some());
+    press(&mut app, KeyCode::Esc);
+    assert!(app.job_progress().is_none());
+    assert_eq!(app.notice.as_deref(), Some("stopped"));
+    assert_eq!(selected(&app), (76, 0));
+    // Run to the end, it says where it looked.
+    press(&mut app, KeyCode::Char(';'));
+    step(&mut app);
+    assert_eq!(app.notice.as_deref(), Some("`no such text anywhere` is not in the trees after this one"));
+}

@@ -44,6 +44,16 @@ pub const KEYS: &[(&str, &str)] = &[
     ("q  Ctrl-c", "quit"),
 ];
 
+/// The first slice of a job, run as its key is handled: small captures need no more.
+const JOB_SLICE: Duration = Duration::from_millis(30);
+
+/// Whether a tree node's line holds `needle` (lower case), in any case.
+fn node_text_holds(tree: &Tree, id: NodeId, needle: &str, line: &mut Vec<u8>) -> bool {
+    line.clear();
+    write_node_text(line, tree, id);
+    String::from_utf8_lossy(line).to_lowercase().contains(needle)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     List,
@@ -190,6 +200,30 @@ pub struct Geometry {
     pub help_lines: usize,
 }
 
+/// Work over many messages done in slices of time between drawings, as filtering is, so the UI
+/// never stalls on a big capture. Rows, not list positions, say how far it got: positions move
+/// when the filter matches a changed row again.
+enum Job {
+    /// Looking for `needle` (lower case) in the trees of the rows shown from `next` on.
+    Search { text: String, needle: String, next: u32 },
+    /// Counting the statistics overlay over the rows shown before `end`, from `next` on.
+    Stats { stats: Box<Stats>, next: u32, end: u32 },
+}
+
+/// How a slice of a job's walk over the shown messages ended.
+enum Scan {
+    /// The handler found what it looked for.
+    Stopped,
+    /// No shown row is left (for now: the filter may still add some); the walk goes on from
+    /// row `next`.
+    Ended {
+        next: u32,
+    },
+    OutOfTime {
+        next: u32,
+    },
+}
+
 pub struct App<'r> {
     pub store: Store,
     decoder: Decoder<'r>,
@@ -215,6 +249,9 @@ pub struct App<'r> {
     pub detail: Option<Detail>,
     pub geometry: Geometry,
     last_search: Option<String>,
+    job: Option<Job>,
+    /// How long a job runs as its key is handled, before the next drawing ([`JOB_SLICE`]).
+    pub job_slice: Duration,
     texts: HashMap<u32, RowText>,
     texts_epoch: u64,
     /// Where the frames come from, for the status bar.
@@ -252,6 +289,8 @@ impl<'r> App<'r> {
             detail: None,
             geometry: Geometry::default(),
             last_search: None,
+            job: None,
+            job_slice: JOB_SLICE,
             texts: HashMap::default(),
             texts_epoch: 0,
             source,
@@ -394,7 +433,83 @@ impl<'r> App<'r> {
             self.selected = self.shown_len().saturating_sub(1);
         }
         self.selected = self.selected.min(self.shown_len().saturating_sub(1));
-        self.filter.is_some() && self.scanned < limit
+        let filtering = self.filter.is_some() && self.scanned < limit;
+        // A job gets a slice even when filtering took the budget: it must not wait for ever.
+        let job = self.job.is_some() && self.run_job(Instant::now().max(start + budget));
+        filtering || job
+    }
+
+    /// The job in progress, for the status bar: what it does and how far it got (0 to 1).
+    pub fn job_progress(&self) -> Option<(String, f64)> {
+        let share = |next: u32, end: u32| f64::from(next) / f64::from(end.max(1));
+        match self.job.as_ref()? {
+            Job::Search { text, next, .. } => Some((format!("searching `{text}`"), share(*next, self.limit()))),
+            Job::Stats { next, end, .. } => Some(("counting statistics".into(), share(*next, *end))),
+        }
+    }
+
+    /// Advances the job until `until` (at least one frame's worth); true if it is not done.
+    fn run_job(&mut self, until: Instant) -> bool {
+        let Some(mut job) = self.job.take() else { return false };
+        let filtering = self.filter.is_some() && self.scanned < self.limit();
+        let done = match &mut job {
+            Job::Search { text, needle, next } => {
+                let mut found = None;
+                let mut line = Vec::new();
+                let scan = self.scan_shown(*next, until, |pos, _, msg, _| {
+                    found = (0..msg.tree.len())
+                        .find(|&id| node_text_holds(&msg.tree, id, needle, &mut line))
+                        .map(|id| (pos, id));
+                    found.is_none()
+                });
+                match scan {
+                    Scan::Stopped => {
+                        let (pos, id) = found.expect("the search stops where it found");
+                        self.select_position(pos);
+                        self.ensure_detail();
+                        if let Some(d) = &mut self.detail {
+                            d.select(id);
+                        }
+                        self.focus = Pane::Tree;
+                        true
+                    }
+                    Scan::Ended { .. } if !filtering => {
+                        self.notice = Some(format!("`{text}` is not in the trees after this one"));
+                        true
+                    }
+                    Scan::Ended { next: n } | Scan::OutOfTime { next: n } => {
+                        *next = n;
+                        false
+                    }
+                }
+            }
+            Job::Stats { stats, next, end } => {
+                let end = *end;
+                let scan = self.scan_shown(*next, until, |_, row, msg, link| {
+                    if row < end {
+                        stats.observe(msg, link);
+                    }
+                    row < end
+                });
+                match scan {
+                    Scan::Stopped => true,
+                    Scan::Ended { .. } if !filtering => true,
+                    Scan::Ended { next: n } | Scan::OutOfTime { next: n } => {
+                        *next = n;
+                        false
+                    }
+                }
+            }
+        };
+        if !done {
+            self.job = Some(job);
+        } else if let Job::Stats { mut stats, .. } = job {
+            let mut text = Vec::new();
+            let _ = stats.write(&mut text);
+            let lines = String::from_utf8_lossy(&text).lines().map(str::to_string).collect();
+            self.overlay = Some(Overlay::Stats { lines, scroll: 0 });
+        }
+        !done
     }
 
     /// Decodes the selected message for the detail panes if it changed.
@@ -598,6 +713,10 @@ impl<'r> App<'r> {
             KeyCode::Char('S') => self.open_stats(),
             KeyCode::Char('?') => self.overlay = Some(Overlay::Help { scroll: 0 }),
             KeyCode::Char('q') => self.quit = true,
+            KeyCode::Esc if self.job.is_some() => {
+                self.job = None;
+                self.notice = Some("stopped".into());
+            }
             KeyCode::Esc => self.focus = Pane::List,
             _ => {}
         }
@@ -841,52 +960,48 @@ impl<'r> App<'r> {
     }
 
     /// Selects the next tree node whose line holds `text` (any case): after the selected node
-    /// in this message, then in the messages shown after it.
+    /// in this message, then in the messages shown after it (a job: see [`Job`]).
     fn search(&mut self, text: &str) {
         let needle = text.to_lowercase();
         self.ensure_detail();
         let mut line = Vec::new();
-        let matches = |tree: &Tree, id: NodeId, line: &mut Vec<u8>| {
-            line.clear();
-            write_node_text(line, tree, id);
-            String::from_utf8_lossy(line).to_lowercase().contains(&needle)
-        };
         if let Some(d) = &mut self.detail {
             let tree = d.tree();
-            if let Some(id) = (d.cursor + 1..tree.len()).find(|&id| matches(tree, id, &mut line)) {
+            if let Some(id) = (d.cursor + 1..tree.len()).find(|&id| node_text_holds(tree, id, &needle, &mut line)) {
                 d.select(id);
                 self.focus = Pane::Tree;
                 return;
             }
         }
-        let mut found = None;
-        self.each_shown_message(self.selected + 1, |pos, msg, _| {
-            found = (0..msg.tree.len()).find(|&id| matches(&msg.tree, id, &mut line)).map(|id| (pos, id));
-            found.is_none()
-        });
-        if let Some((pos, id)) = found {
-            self.select_position(pos);
-            self.ensure_detail();
-            if let Some(d) = &mut self.detail {
-                d.select(id);
-            }
-            self.focus = Pane::Tree;
-            return;
-        }
-        self.notice = Some(format!("`{text}` is not in the trees after this one"));
+        let next = self.selected_row().map_or(0, |r| r + 1);
+        self.job = Some(Job::Search { text: text.to_owned(), needle, next });
+        self.run_job(Instant::now() + self.job_slice);
     }
 
-    /// Decodes the messages shown from list position `from` on, each frame once, handing each
-    /// with its position and links to `each` until it returns false.
-    fn each_shown_message(&mut self, from: usize, mut each: impl FnMut(usize, &Message, Link) -> bool) {
-        let mut pos = from;
+    /// Decodes the messages shown from row `from` on, each frame once, handing each with its
+    /// position, row and links to `each` until it returns false or `until` has passed.
+    fn scan_shown(
+        &mut self,
+        from: u32,
+        until: Instant,
+        mut each: impl FnMut(usize, u32, &Message, Link) -> bool,
+    ) -> Scan {
+        let mut pos = match self.filter {
+            None => from as usize,
+            Some(_) => self.matched.partition_point(|&r| r < from),
+        };
+        let mut next = from;
         while let Some(row) = self.shown_row(pos) {
+            if Instant::now() >= until && next != from {
+                return Scan::OutOfTime { next };
+            }
             let frame = self.store.row(row).frame;
             // The shown rows of this frame: (row, position).
             let mut rows = Vec::new();
             while let Some(r) = self.shown_row(pos).filter(|&r| self.store.row(r).frame == frame) {
                 rows.push((r, pos));
                 pos += 1;
+                next = r + 1;
             }
             if self.store.row(row).index == PROBLEM {
                 continue;
@@ -895,29 +1010,25 @@ impl<'r> App<'r> {
             let store = &self.store;
             store.decode_frame_of(&mut self.decoder, row, |r, msg| {
                 if go_on && let Ok(i) = rows.binary_search_by_key(&r, |x| x.0) {
-                    go_on = each(rows[i].1, msg, store.link(r));
+                    go_on = each(rows[i].1, r, msg, store.link(r));
                 }
             });
             if !go_on {
-                return;
+                return Scan::Stopped;
             }
         }
+        Scan::Ended { next }
     }
 
+    /// Counts the statistics of the messages shown now (a job: see [`Job`]), then shows them.
     fn open_stats(&mut self) {
-        let mut stats = Stats::new(!self.loading);
-        let first = self.shown_row(0);
-        self.each_shown_message(0, |_, msg, link| {
-            stats.observe(msg, link);
-            true
-        });
-        let mut text = Vec::new();
-        let _ = stats.write(&mut text);
-        let mut lines: Vec<String> = String::from_utf8_lossy(&text).lines().map(str::to_string).collect();
-        if first.is_none() {
-            lines = vec!["no messages shown".into()];
+        if self.shown_row(0).is_none() && self.filter_progress().is_none() {
+            self.overlay = Some(Overlay::Stats { lines: vec!["no messages shown".into()], scroll: 0 });
+            return;
         }
-        self.overlay = Some(Overlay::Stats { lines, scroll: 0 });
+        let stats = Box::new(Stats::new(!self.loading));
+        self.job = Some(Job::Stats { stats, next: 0, end: self.limit() });
+        self.run_job(Instant::now() + self.job_slice);
     }
 
     /// Handles a mouse event on what was drawn last.

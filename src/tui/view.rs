@@ -431,6 +431,9 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             None => parts.push(format!("filter `{t}`")),
         }
     }
+    if let Some((what, p)) = app.job_progress() {
+        parts.push(format!("{what} {:.0}% (Esc stops)", p * 100.0));
+    }
     if app.loading {
         parts.push(if app.counters.is_some() { "live".into() } else { "reading".into() });
     }
