@@ -35,6 +35,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("d  D", "next / previous message of the same request or dump"),
     (":", "go to a frame number"),
     ("s  ;", "search text in the trees / search again"),
+    ("Esc", "stop a search or the statistics being counted; else back to the list"),
     ("F", "follow the newest message on / off"),
     ("p", "pause / resume the display (the capture goes on)"),
     ("t", "time: relative / absolute / delta"),
