@@ -87,36 +87,14 @@ fn frame(msgs: &[Value], frame: u64) -> &Value {
     msgs.iter().find(|m| m["frame"] == frame).unwrap_or_else(|| panic!("no frame {frame}"))
 }
 
-/// The nodes named `name` among `nodes` and their descendants, in pre-order.
-fn all<'a>(nodes: &'a Value, name: &str, found: &mut Vec<&'a Value>) {
-    for n in nodes.as_array().into_iter().flatten() {
-        if n["name"] == name {
-            found.push(n);
-        }
-        all(&n["children"], name, found);
-    }
-}
-
-/// The first node named `name` in the message body, or under the node found for the previous
-/// names of `path`.
+/// The node at `path` (see `json_path`).
 fn node<'a>(msg: &'a Value, path: &[&str]) -> &'a Value {
-    let mut at = &msg["body"];
-    let mut last = None;
-    for name in path {
-        let mut found = Vec::new();
-        all(at, name, &mut found);
-        let n = *found.first().unwrap_or_else(|| panic!("no {name} (path {path:?}) in {msg:#}"));
-        at = &n["children"];
-        last = Some(n);
-    }
-    last.expect("a path")
+    json_path(msg, path)
 }
 
 /// Every node named `name` (a multi-attr list).
 fn nodes<'a>(msg: &'a Value, name: &str) -> Vec<&'a Value> {
-    let mut found = Vec::new();
-    all(&msg["body"], name, &mut found);
-    found
+    json_named(&msg["body"], name)
 }
 
 /// The value of the node at `path`.

@@ -27,29 +27,9 @@ fn run(protocol: u16, frames: &[Vec<u8>]) -> Vec<Value> {
     stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-/// The nodes named `name` among `nodes` and their descendants, in pre-order.
-fn all<'a>(nodes: &'a Value, name: &str, found: &mut Vec<&'a Value>) {
-    for n in nodes.as_array().into_iter().flatten() {
-        if n["name"] == name {
-            found.push(n);
-        }
-        all(&n["children"], name, found);
-    }
-}
-
-/// The first node named `name` in the message body, or under the node found for the previous
-/// names of `path`.
+/// The node at `path` (see `json_path`).
 fn node<'a>(msg: &'a Value, path: &[&str]) -> &'a Value {
-    let mut at = &msg["body"];
-    let mut last = None;
-    for name in path {
-        let mut found = Vec::new();
-        all(at, name, &mut found);
-        let n = *found.first().unwrap_or_else(|| panic!("no {name} (path {path:?}) in {msg:#}"));
-        at = &n["children"];
-        last = Some(n);
-    }
-    last.expect("a path")
+    json_path(msg, path)
 }
 
 /// The value of the node at `path`.
@@ -291,8 +271,7 @@ fn iscsi_pdus_and_iface_parameters() {
     assert_eq!(si["type"], "ISCSI_UEVENT_SET_IFACE_PARAMS");
     assert_eq!(*val(si, &["set_iface_params", "host_no"]), 7);
     assert_eq!(*val(si, &["set_iface_params", "count"]), 2);
-    let mut params = Vec::new();
-    all(&si["body"], "ISCSI_IFACE_PARAM_INFO", &mut params);
+    let params = json_named(&si["body"], "ISCSI_IFACE_PARAM_INFO");
     assert_eq!(params.len(), 2);
     assert_eq!(params[0]["attr"], 1);
     assert_eq!(params[0]["kind"], "binary (struct iscsi_iface_param_info)");

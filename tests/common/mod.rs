@@ -137,6 +137,19 @@ pub fn json_named<'a>(body: &'a serde_json::Value, name: &str) -> Vec<&'a serde_
     out
 }
 
+/// The first node named by the last part of `path` in a JSON message, each part looked for
+/// (depth-first) under the node found for the part before.
+pub fn json_path<'a>(msg: &'a serde_json::Value, path: &[&str]) -> &'a serde_json::Value {
+    let mut at = &msg["body"];
+    let mut last = None;
+    for name in path {
+        let n = *json_named(at, name).first().unwrap_or_else(|| panic!("no {name} (path {path:?}) in {msg:#}"));
+        at = &n["children"];
+        last = Some(n);
+    }
+    last.expect("a path")
+}
+
 /// Whether any node of a JSON message body is unknown or malformed.
 pub fn json_has_problem(nodes: &serde_json::Value) -> bool {
     nodes
