@@ -215,14 +215,23 @@ enum Job {
 enum Scan {
     /// The handler found what it looked for.
     Stopped,
-    /// No shown row is left (for now: the filter may still add some); the walk goes on from
-    /// row `next`.
-    Ended {
-        next: u32,
-    },
-    OutOfTime {
-        next: u32,
-    },
+    /// No shown row is left (for now: the filter may still add some); the walk would go on
+    /// from this row.
+    Ended(u32),
+    /// Time is up; the walk goes on from this row.
+    OutOfTime(u32),
+}
+
+impl Scan {
+    /// The row the walk goes on from, or None when it is over: stopped, or no row is left and
+    /// the filter (`filtering` or not) adds none.
+    fn resume_from(&self, filtering: bool) -> Option<u32> {
+        match *self {
+            Scan::Stopped => None,
+            Scan::Ended(_) if !filtering => None,
+            Scan::Ended(next) | Scan::OutOfTime(next) => Some(next),
+        }
+    }
 }
 
 pub struct App<'r> {
@@ -327,7 +336,6 @@ impl<'r> App<'r> {
         let (store, matched) = (&self.store, &mut self.matched);
         let mut frame_start = rows.start;
         while frame_start < rows.end {
-            let frame = store.row(frame_start).frame;
             if store.row(frame_start).index != PROBLEM {
                 store.decode_frame_of(&mut self.decoder, frame_start, |r, msg| {
                     if !rows.contains(&r) || r >= limit {
@@ -342,9 +350,7 @@ impl<'r> App<'r> {
                     }
                 });
             }
-            while frame_start < rows.end && store.row(frame_start).frame == frame {
-                frame_start += 1;
-            }
+            frame_start = store.frame_rows(frame_start).end;
         }
         if let Some(pos) = selected.and_then(|row| self.position_of(row)) {
             self.selected = pos;
@@ -414,7 +420,6 @@ impl<'r> App<'r> {
             let first = self.store.first_time();
             while self.scanned < limit && start.elapsed() < budget {
                 let row = self.scanned;
-                let frame = self.store.row(row).frame;
                 let (store, matched) = (&self.store, &mut self.matched);
                 if self.store.row(row).index != PROBLEM {
                     store.decode_frame_of(&mut self.decoder, row, |r, msg| {
@@ -423,11 +428,7 @@ impl<'r> App<'r> {
                         }
                     });
                 }
-                let mut next = row + 1;
-                while next < limit && self.store.row(next).frame == frame {
-                    next += 1;
-                }
-                self.scanned = next;
+                self.scanned = self.store.frame_rows(row).end.min(limit);
             }
         }
         if self.follow {
@@ -463,25 +464,22 @@ impl<'r> App<'r> {
                         .map(|id| (pos, id));
                     found.is_none()
                 });
-                match scan {
-                    Scan::Stopped => {
-                        let (pos, id) = found.expect("the search stops where it found");
-                        self.select_position(pos);
-                        self.ensure_detail();
-                        if let Some(d) = &mut self.detail {
-                            d.select(id);
+                if let Some(n) = scan.resume_from(filtering) {
+                    *next = n;
+                    false
+                } else {
+                    match found {
+                        Some((pos, id)) => {
+                            self.select_position(pos);
+                            self.ensure_detail();
+                            if let Some(d) = &mut self.detail {
+                                d.select(id);
+                            }
+                            self.focus = Pane::Tree;
                         }
-                        self.focus = Pane::Tree;
-                        true
+                        None => self.notice = Some(format!("`{text}` is not in the trees after this one")),
                     }
-                    Scan::Ended { .. } if !filtering => {
-                        self.notice = Some(format!("`{text}` is not in the trees after this one"));
-                        true
-                    }
-                    Scan::Ended { next: n } | Scan::OutOfTime { next: n } => {
-                        *next = n;
-                        false
-                    }
+                    true
                 }
             }
             Job::Stats { stats, next, end } => {
@@ -492,13 +490,12 @@ impl<'r> App<'r> {
                     }
                     row < end
                 });
-                match scan {
-                    Scan::Stopped => true,
-                    Scan::Ended { .. } if !filtering => true,
-                    Scan::Ended { next: n } | Scan::OutOfTime { next: n } => {
+                match scan.resume_from(filtering) {
+                    Some(n) => {
                         *next = n;
                         false
                     }
+                    None => true,
                 }
             }
         };
@@ -994,7 +991,7 @@ impl<'r> App<'r> {
         let mut next = from;
         while let Some(row) = self.shown_row(pos) {
             if Instant::now() >= until && next != from {
-                return Scan::OutOfTime { next };
+                return Scan::OutOfTime(next);
             }
             let frame = self.store.row(row).frame;
             // The shown rows of this frame: (row, position).
@@ -1018,7 +1015,7 @@ impl<'r> App<'r> {
                 return Scan::Stopped;
             }
         }
-        Scan::Ended { next }
+        Scan::Ended(next)
     }
 
     /// Counts the statistics of the messages shown now (a job: see [`Job`]), then shows them.

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use super::frames::Frames;
 use crate::capture::{Direction, Frame, Process, Timestamp};
-
 use crate::decode::{Decoder, Message, RequestOf, annotate_error_from_request, error_needs_request};
 use crate::netlink::header::{NLM_F_ACK, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NlMsgHdr, OpKind};
 use crate::session::{Correlator, Link, MsgRef, answered_by_ack, echoed_request};
@@ -155,6 +154,15 @@ impl Store {
         self.frames.timestamp(self.rows[row as usize].frame)
     }
 
+    /// The rows of the frame that row `row` belongs to.
+    pub fn frame_rows(&self, row: u32) -> Range<u32> {
+        self.rows_of_frame(self.rows[row as usize].frame as usize)
+    }
+
+    fn rows_of_frame(&self, f: usize) -> Range<u32> {
+        self.first_row[f]..self.first_row.get(f + 1).copied().unwrap_or(self.rows.len() as u32)
+    }
+
     /// The first frame's time.
     pub fn first_time(&self) -> Timestamp {
         self.first.unwrap_or_default()
@@ -279,8 +287,7 @@ impl Store {
         if !sent_with_port_0 || !self.frames.lend_process(f, owner) {
             return None;
         }
-        let f = f as usize;
-        Some(self.first_row[f]..self.first_row.get(f + 1).copied().unwrap_or(self.rows.len() as u32))
+        Some(self.rows_of_frame(f as usize))
     }
 
     /// Decodes one row's message again (a frame problem: its problem tree as a message-less
